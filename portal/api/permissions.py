@@ -1,0 +1,19 @@
+"""API permissions: model permissions from the role's group, rows from portal/access.py."""
+
+from rest_framework import permissions
+
+
+class ScopedModelPermissions(permissions.DjangoModelPermissions):
+    """Signed-in users; writes need the role's model permission.
+
+    Reading is allowed to every signed-in user because the queryset is already scoped (a worker
+    reads their own rows without holding any model permission), and rows outside the write scope
+    are not in the queryset of a write at all (ScopedViewSetMixin), so a guessed id answers 404.
+    """
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": [],
+        "OPTIONS": [],
+        "HEAD": [],
+    }

@@ -1,0 +1,79 @@
+"""The portal's user: a role, the district a district role is bound to, and (later) the worker record."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.choices import DISTRICT_ROLES, STAFF_ROLES, Role
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.WORKER)
+    district = models.ForeignKey(
+        "workers.District",
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        help_text=_("Required for district staff and district officials; empty for everyone else."),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                name="user_district_iff_district_role",
+                condition=(
+                    Q(role__in=[r.value for r in DISTRICT_ROLES], district__isnull=False)
+                    | (~Q(role__in=[r.value for r in DISTRICT_ROLES]) & Q(district__isnull=True))
+                ),
+                violation_error_message=_("District staff and officials need a district; other roles have none."),
+            )
+        ]
+
+    def save(self, *args, **kwargs):
+        # Admin access follows the role, so nobody has to remember to tick "staff status".
+        if not self.is_superuser:
+            self.is_staff = self.role in STAFF_ROLES
+        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "role" in update_fields:
+            from portal.roles import sync_user_groups  # roles imports models
+
+            sync_user_groups(self)
+
+    @property
+    def is_city_staff(self) -> bool:
+        return self.role == Role.CITY_STAFF or self.is_superuser
+
+
+class AuditEvent(models.Model):
+    """One row per change that matters (money, cases, reveals of personal data, imports): who, what, when."""
+
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name=_("by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    # A plain reference ("app_label.model", pk) rather than a generic foreign key: events outlive rows.
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    district = models.ForeignKey(
+        "workers.District", verbose_name=_("district"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    summary = models.CharField(_("summary"), max_length=255, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    scope_district_path = "district"
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"

@@ -1,0 +1,79 @@
+"""Roles as Django groups: which model permissions each role holds. Apps add their models here.
+
+`python manage.py setup_roles` (and every `migrate`, through post_migrate) makes the groups match
+this table exactly. Row-level scope (which district, which worker) is portal/access.py's job; these
+permissions only say which kinds of record a role may view or change at all.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from portal.choices import Role
+
+VIEW = ("view",)
+READ_WRITE = ("view", "add", "change")
+FULL = ("view", "add", "change", "delete")
+
+#: role -> {"app_label.model": actions}
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    Role.CITY_STAFF: {
+        "portal.user": READ_WRITE,
+        "workers.district": ("view", "change"),
+        "portal.auditevent": VIEW,
+        "django_celery_beat.periodictask": FULL,
+        "django_celery_beat.crontabschedule": FULL,
+        "django_celery_beat.intervalschedule": FULL,
+        "django_celery_results.taskresult": VIEW,
+    },
+    Role.DISTRICT_STAFF: {
+        "workers.district": VIEW,
+        "portal.auditevent": VIEW,
+    },
+    Role.DISTRICT_OFFICIAL: {
+        "workers.district": VIEW,
+    },
+}
+# Workers hold no model permission: they never enter the admin, and their pages check scope alone.
+# Keeping them out of groups also keeps millions of rows out of the user-group table.
+
+
+def group_name(role: str) -> str:
+    return str(role)
+
+
+@transaction.atomic
+def sync_roles() -> dict[str, int]:
+    """Create or update one group per role with exactly its permissions; returns permission counts."""
+    counts = {}
+    for role, table in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=group_name(role))
+        wanted = []
+        for label, actions in table.items():
+            app_label, model = label.split(".")
+            codenames = [f"{action}_{model}" for action in actions]
+            found = list(
+                Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+            )
+            if len(found) != len(codenames):
+                missing = set(codenames) - {p.codename for p in found}
+                raise LookupError(f"Permissions missing for {label}: {sorted(missing)} (run migrate first)")
+            wanted.extend(found)
+        group.permissions.set(wanted)
+        counts[str(role)] = len(wanted)
+    return counts
+
+
+def sync_user_groups(user) -> None:
+    """Put a user in exactly the group of their role (other, hand-made groups are kept)."""
+    role_groups = {group_name(r) for r in ROLE_PERMISSIONS}
+    current = set(user.groups.filter(name__in=role_groups).values_list("name", flat=True))
+    wanted = {group_name(user.role)} if user.role in ROLE_PERMISSIONS else set()
+    if current == wanted:
+        return
+    stale = current - wanted
+    if stale:
+        user.groups.remove(*Group.objects.filter(name__in=stale))
+    if wanted:
+        group = Group.objects.filter(name=group_name(user.role)).first()
+        if group is not None:
+            user.groups.add(group)

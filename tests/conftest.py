@@ -1,0 +1,98 @@
+"""Suite-wide fixtures: named personas, and the rule that a test whose service is missing fails loudly.
+
+Markers (see pyproject.toml): `postgres`, `redis`, `celery_worker`, `browser`. `make test` selects
+them only when DATABASE_URL points at PostgreSQL; a selected test whose service is missing fails
+with a message saying what to set, it never skips.
+
+Transactional tests flush every table afterwards; mark them
+`@pytest.mark.django_db(transaction=True, serialized_rollback=True)` so the districts loaded by a
+data migration come back for the next test.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+from portal.choices import Role
+from portal.roles import sync_roles
+from tests.factories import UserFactory, district
+
+PASSWORD = "pass-word-123"
+
+
+def _redis_problem() -> str | None:
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        return "REDIS_URL is not set (e.g. REDIS_URL=redis://127.0.0.1:6379/11)"
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        return f"Redis at REDIS_URL does not answer: {exc}"
+    return None
+
+
+def pytest_runtest_setup(item):
+    markers = {m.name for m in item.iter_markers()}
+    problems = []
+    if markers & {"postgres", "celery_worker"} and connection.vendor != "postgresql":
+        problems.append(
+            f"needs PostgreSQL but the database is {connection.vendor} "
+            "(set DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal)"
+        )
+    if markers & {"redis", "celery_worker"}:
+        problem = _redis_problem()
+        if problem:
+            problems.append(problem)
+    if "browser" in markers:
+        chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+        if not shutil.which(chromium):
+            problems.append(f"needs Chromium at {chromium} (apt-get install chromium)")
+    if problems:
+        pytest.fail(f"{item.nodeid}: " + "; ".join(problems), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        sync_roles()
+
+
+@pytest.fixture
+def roles(db):
+    """Role groups exist (a transactional test before this one may have flushed them)."""
+    sync_roles()
+
+
+@pytest.fixture
+def city_clerk(roles):
+    return UserFactory(username="city_clerk", role=Role.CITY_STAFF)
+
+
+@pytest.fixture
+def beilun_clerk(roles):
+    return UserFactory(username="beilun_clerk", role=Role.DISTRICT_STAFF, district=district("330206"))
+
+
+@pytest.fixture
+def haishu_clerk(roles):
+    return UserFactory(username="haishu_clerk", role=Role.DISTRICT_STAFF, district=district("330203"))
+
+
+@pytest.fixture
+def beilun_official(roles):
+    return UserFactory(username="beilun_official", role=Role.DISTRICT_OFFICIAL, district=district("330206"))
+
+
+@pytest.fixture
+def haishu_official(roles):
+    return UserFactory(username="haishu_official", role=Role.DISTRICT_OFFICIAL, district=district("330203"))
+
+
+@pytest.fixture
+def worker_user(roles):
+    return UserFactory(username="worker_zhang", role=Role.WORKER)
