@@ -19,6 +19,15 @@ class User(AbstractUser):
         related_name="users",
         help_text=_("Required for district staff and district officials; empty for everyone else."),
     )
+    worker = models.OneToOneField(
+        "workers.Worker",
+        verbose_name=_("worker record"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="user",
+        help_text=_("For workers: the registry record this account may see."),
+    )
 
     class Meta:
         verbose_name = _("user")

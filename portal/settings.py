@@ -259,6 +259,8 @@ PERSONAL_DATA_KEYS = env_list("PERSONAL_DATA_KEYS")
 PERSONAL_DATA_HASH_KEY = env_str("PERSONAL_DATA_HASH_KEY")
 if not DEBUG and not (PERSONAL_DATA_KEYS and PERSONAL_DATA_HASH_KEY):
     raise ImproperlyConfigured("PERSONAL_DATA_KEYS and PERSONAL_DATA_HASH_KEY must be set when DEBUG=0.")
+# With DEBUG on and no keys, crypto derives development keys from SECRET_KEY (never in production).
+PERSONAL_DATA_DEV_KEYS = DEBUG
 
 # --- Portal -------------------------------------------------------------------------------------------
 PORTAL_NAME = _("Industrial-Worker Reform Portal")

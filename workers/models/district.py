@@ -1,8 +1,9 @@
-"""The registry: districts first; enterprises, workers and their certificates build on them."""
+"""Districts: the city's county-level divisions; every fact row counts toward one."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.access import ScopedQuerySet
 from workers.choices import DistrictKind
 
 
@@ -13,6 +14,8 @@ class District(models.Model):
     name = models.CharField(_("name"), max_length=32, unique=True)
     name_en = models.CharField(_("English name"), max_length=32)
     kind = models.CharField(_("kind"), max_length=16, choices=DistrictKind.choices)
+
+    objects = ScopedQuerySet.as_manager()
 
     # Reference data everyone compares against: all may read, only city staff may change (portal/access.py).
     scope_public_read = True
