@@ -19,6 +19,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.CITY_STAFF: {
         "portal.user": READ_WRITE,
         "workers.district": ("view", "change"),
+        "workers.enterprise": READ_WRITE,
+        "workers.worker": READ_WRITE,
+        "workers.employment": VIEW,
+        "workers.skillcertificate": READ_WRITE,
+        "workers.craftsmantitle": FULL,
+        "workers.craftsmanaward": READ_WRITE,
         "portal.auditevent": VIEW,
         "django_celery_beat.periodictask": FULL,
         "django_celery_beat.crontabschedule": FULL,
@@ -27,10 +33,22 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.DISTRICT_STAFF: {
         "workers.district": VIEW,
+        "workers.enterprise": READ_WRITE,
+        "workers.worker": READ_WRITE,
+        "workers.employment": VIEW,
+        "workers.skillcertificate": READ_WRITE,
+        "workers.craftsmantitle": VIEW,
+        "workers.craftsmanaward": READ_WRITE,
         "portal.auditevent": VIEW,
     },
     Role.DISTRICT_OFFICIAL: {
         "workers.district": VIEW,
+        "workers.enterprise": VIEW,
+        "workers.worker": VIEW,
+        "workers.employment": VIEW,
+        "workers.skillcertificate": VIEW,
+        "workers.craftsmantitle": VIEW,
+        "workers.craftsmanaward": VIEW,
     },
 }
 # Workers hold no model permission: they never enter the admin, and their pages check scope alone.
