@@ -1,5 +1,10 @@
 """Admin classes that apply the scope of portal/access.py, so no admin page can forget it."""
 
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext
+
 from portal.access import Action, as_scope, can_access, restrict
 
 
@@ -34,3 +39,58 @@ class ScopedAdminMixin:
 
                 kwargs["queryset"] = District.objects.filter(pk=scope.district_id)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ServiceModelForm(forms.ModelForm):
+    """An admin form whose save is a service call, so the admin obeys the same rules as the API.
+
+    Model validation is replaced by the service: it runs in ``_post_clean`` (inside the admin's
+    transaction), its ValidationErrors land on the named fields, and ``save`` returns its result.
+    Subclasses implement ``call_service(user, data, instance)``; ``request`` is set by the admin.
+    """
+
+    request = None
+
+    def call_service(self, user, data: dict, instance):
+        raise NotImplementedError
+
+    def _post_clean(self):
+        if self.errors:
+            return
+        try:
+            with transaction.atomic():
+                self.instance = self.call_service(self.request.user, self.cleaned_data, self.instance)
+        except ValidationError as exc:
+            self._add_service_errors(exc)
+        except PermissionDenied as exc:
+            self.add_error(None, str(exc) or gettext("You may not change this record."))
+
+    def _add_service_errors(self, exc: ValidationError) -> None:
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc)
+            return
+        for field, errors in exc.message_dict.items():
+            self.add_error(field if field in self.fields else None, errors)
+
+    def save(self, commit=True):
+        return self.instance
+
+    def save_m2m(self):
+        pass
+
+
+class ServiceAdminMixin(ScopedAdminMixin):
+    """Admin whose form is a ServiceModelForm: hands the request to the form, saves nothing itself."""
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.request = request  # modelform_factory made a fresh class for this request
+        return form
+
+    def save_model(self, request, obj, form, change):
+        pass  # the service already saved, inside the admin's transaction
+
+    def save_related(self, request, form, formsets, change):
+        # Inlines on these pages are read-only; the change message still reads what they saved.
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []

@@ -1,9 +1,38 @@
-"""Admin of the registry."""
+"""Admin of the registry: scoped, masked, fast at city scale, and every write through the services."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 
-from portal.admin_mixins import ScopedAdminMixin
-from workers.models import District
+from portal.access import Action, can_access
+from portal.admin_mixins import ScopedAdminMixin, ServiceAdminMixin, ServiceModelForm
+from portal.paginator import EstimatedCountPaginator
+from workers import services
+from workers.validators import normalise_id_number, normalise_phone
+from workers.models import (
+    CraftsmanAward,
+    CraftsmanTitle,
+    District,
+    Employment,
+    Enterprise,
+    SkillCertificate,
+    Worker,
+)
+
+
+class BigTableAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Lists over millions of rows: no exact COUNT(*) per page, sorting only by the primary key."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    list_per_page = 50
+    sortable_by = ()
+    ordering = ("-id",)
 
 
 @admin.register(District)
@@ -15,6 +44,432 @@ class DistrictAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # the ten divisions are loaded by a migration
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Filters ---------------------------------------------------------------------------------------------
+
+
+class InputFilter(admin.SimpleListFilter):
+    """A list filter with a text box, for values with too many choices to list (credit codes)."""
+
+    template = "admin/input_filter.html"
+
+    def lookups(self, request, model_admin):
+        return ((),)  # Django shows a filter only if it has lookups; the template ignores them
+
+    def choices(self, changelist):
+        query = changelist.get_query_string(remove=[self.parameter_name])
+        yield {"query_string": query, "value": self.value() or "", "parameter_name": self.parameter_name}
+
+
+class EnterpriseCodeFilter(InputFilter):
+    title = _("enterprise (credit code)")
+    parameter_name = "enterprise_code"
+
+    def queryset(self, request, queryset):
+        code = (self.value() or "").strip().upper()
+        return queryset.filter(enterprise__credit_code=code) if code else queryset
+
+
+class EmployedFilter(admin.SimpleListFilter):
+    title = _("employment status")
+    parameter_name = "employed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Employed")), ("no", _("Left"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(left_on__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(left_on__isnull=False)
+        return queryset
+
+
+class ScopedDistrictFilter(admin.SimpleListFilter):
+    """District choices without a query, limited to the districts the user may see."""
+
+    title = _("district")
+    parameter_name = "district"
+
+    def lookups(self, request, model_admin):
+        from portal.access import as_scope
+
+        scope = as_scope(request.user)
+        districts = District.objects.all()
+        if not scope.is_city:
+            districts = districts.filter(pk=scope.district_id)
+        return [(str(d.pk), d.name) for d in districts]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(district_id=self.value()) if self.value() else queryset
+
+
+# --- Enterprises ---------------------------------------------------------------------------------------
+
+
+class EnterpriseForm(ServiceModelForm):
+    class Meta:
+        model = Enterprise
+        fields = [
+            "name", "credit_code", "district", "address", "ownership", "above_scale", "union_established_on",
+            "size_band", "pilot_level", "policy_plan", "policy_plan_file",
+        ]  # fmt: skip
+
+    def call_service(self, user, data, instance):
+        if instance.pk is None:
+            fields = {k: v for k, v in data.items() if k != "district"}
+            return services.enterprise_register(by=user, district_id=data["district"].pk, **fields)
+        editable = {k: v for k, v in data.items() if k in services.ENTERPRISE_EDITABLE}
+        return services.enterprise_update(by=user, enterprise_id=instance.pk, **editable)
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(ServiceAdminMixin, BigTableAdmin):
+    form = EnterpriseForm
+    list_display = ["name", "credit_code", "district", "ownership", "above_scale", "has_union", "pilot_level"]
+    list_select_related = ["district"]
+    list_filter = [ScopedDistrictFilter, "ownership", "above_scale", "pilot_level", "size_band"]
+    search_fields = ["^name", "=credit_code"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["credit_code", "district"] if obj is not None else []
+
+    @admin.display(boolean=True, description=_("union"))
+    def has_union(self, obj):
+        return obj.union_established_on is not None
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Workers --------------------------------------------------------------------------------------------
+
+
+class EmploymentInline(admin.TabularInline):
+    model = Employment
+    fields = ["enterprise", "district", "position", "started_on", "ended_on"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-started_on"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CertificateInline(EmploymentInline):
+    model = SkillCertificate
+    fields = ["number", "level", "occupation", "issuing_body", "issued_on", "revoked_on"]
+    readonly_fields = fields
+    ordering = ["-issued_on"]
+
+
+class AwardInline(EmploymentInline):
+    model = CraftsmanAward
+    fields = ["title", "year", "locally_trained", "nominated_by"]
+    readonly_fields = fields
+    ordering = ["-year"]
+
+
+class WorkerAddForm(ServiceModelForm):
+    id_number = forms.CharField(label=_("ID number"), max_length=40)
+    phone = forms.CharField(label=_("mobile phone"), max_length=40, required=False)
+    bank_account = forms.CharField(label=_("bank account for payouts"), max_length=60, required=False)
+
+    class Meta:
+        model = Worker
+        fields = [
+            "name", "id_number", "phone", "bank_account", "enterprise", "hired_on", "occupation", "position",
+            "education", "union_member",
+        ]  # fmt: skip
+
+    def call_service(self, user, data, instance):
+        enterprise = data.pop("enterprise")
+        return services.worker_register(by=user, enterprise_id=enterprise.pk, **data)
+
+
+class WorkerChangeForm(ServiceModelForm):
+    # Personal data is never put into the page: a blank field keeps the stored value.
+    new_phone = forms.CharField(
+        label=_("new mobile phone"), max_length=40, required=False, help_text=_("Leave blank to keep.")
+    )
+    new_bank_account = forms.CharField(
+        label=_("new bank account"), max_length=60, required=False, help_text=_("Leave blank to keep.")
+    )
+    new_enterprise = forms.ModelChoiceField(
+        label=_("moves to enterprise"), queryset=Enterprise.objects.all(), required=False
+    )
+    new_enterprise_from = forms.DateField(label=_("from"), required=False)
+    new_position = forms.CharField(label=_("new position"), max_length=64, required=False)
+    left_on = forms.DateField(label=_("left on"), required=False)
+
+    DETAIL_FIELDS = ("name", "occupation", "position", "education", "union_member")
+
+    class Meta:
+        model = Worker
+        fields = ["name", "occupation", "position", "education", "union_member"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_enterprise") and not data.get("new_enterprise_from"):
+            self.add_error("new_enterprise_from", _("Give the date the new employment starts."))
+        return data
+
+    def call_service(self, user, data, instance):
+        changes = {field: data[field] for field in self.DETAIL_FIELDS}
+        for field in ("phone", "bank_account"):
+            if data.get(f"new_{field}"):
+                changes[field] = data[f"new_{field}"]
+        worker = services.worker_update(by=user, worker_id=instance.pk, **changes)
+        if data.get("new_enterprise"):
+            worker = services.worker_change_employment(
+                by=user,
+                worker_id=worker.pk,
+                enterprise_id=data["new_enterprise"].pk,
+                started_on=data["new_enterprise_from"],
+                position=data.get("new_position") or "",
+            )
+        if data.get("left_on"):
+            worker = services.worker_leave(by=user, worker_id=worker.pk, left_on=data["left_on"])
+        return worker
+
+
+@admin.register(Worker)
+class WorkerAdmin(ServiceAdminMixin, BigTableAdmin):
+    list_display = [
+        "name",
+        "masked_id_number",
+        "masked_phone",
+        "enterprise",
+        "district",
+        "skill_level",
+        "employed",
+    ]
+    list_select_related = ["enterprise", "district"]
+    list_filter = [ScopedDistrictFilter, EnterpriseCodeFilter, "skill_level", EmployedFilter, "union_member"]
+    # Searching is overridden below: exact ID number or phone through the keyed hash, else name prefix.
+    search_fields = ["name"]
+    search_help_text = _("Full ID number, full mobile number, or the beginning of a name.")
+    autocomplete_fields = ["enterprise"]
+    inlines = [EmploymentInline, CertificateInline, AwardInline]
+    change_form_template = "admin/workers/worker/change_form.html"
+    readonly_for_change = [
+        "masked_id_number", "masked_phone", "masked_bank_account", "birth_date", "gender", "enterprise",
+        "district", "hired_on", "skill_level",
+    ]  # fmt: skip
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["form"] = WorkerAddForm if obj is None else WorkerChangeForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_for_change if obj is not None else []
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": WorkerAddForm.Meta.fields})]
+        identity = ["masked_id_number", "birth_date", "gender", "masked_phone", "masked_bank_account"]
+        details = [
+            "name",
+            "occupation",
+            "position",
+            "education",
+            "union_member",
+            "new_phone",
+            "new_bank_account",
+        ]
+        movement = ["new_enterprise", "new_enterprise_from", "new_position", "left_on"]
+        return [
+            (_("Identity (masked)"), {"fields": identity}),
+            (_("Details"), {"fields": details}),
+            (_("Employment"), {"fields": ["enterprise", "district", "hired_on", "skill_level"]}),
+            (
+                _("Change employment or record leaving"),
+                {
+                    "fields": movement,
+                    "description": _("The current employment ends the day the new one starts."),
+                },
+            ),
+        ]
+
+    @admin.display(description=_("ID number"))
+    def masked_id_number(self, obj):
+        return obj.id_number_masked
+
+    @admin.display(description=_("mobile phone"))
+    def masked_phone(self, obj):
+        return obj.phone_masked
+
+    @admin.display(description=_("bank account"))
+    def masked_bank_account(self, obj):
+        return obj.bank_account_masked
+
+    @admin.display(boolean=True, description=_("employed"))
+    def employed(self, obj):
+        return obj.left_on is None
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        id_number = normalise_id_number(term)
+        if len(id_number) >= 15 and id_number[:15].isdigit():
+            return queryset.filter(id_number_hash=self._index("id_number_hash", id_number)), False
+        phone = normalise_phone(term)
+        if phone.isdigit() and len(phone) >= 11:
+            return queryset.filter(phone_hash=self._index("phone_hash", phone)), False
+        return queryset.filter(name__startswith=term), False
+
+    @staticmethod
+    def _index(field: str, value: str) -> str | None:
+        return Worker._meta.get_field(field).index_for(value)
+
+    def get_urls(self):
+        reveal = self.admin_site.admin_view(never_cache(self.reveal_view))
+        return [
+            path("<int:pk>/reveal/<str:field>/", reveal, name="workers_worker_reveal"),
+            *super().get_urls(),
+        ]
+
+    def reveal_view(self, request, pk: int, field: str):
+        """Show one full value to a clerk in scope, after a POST; the service logs the reveal."""
+        if field not in services.PERSONAL_FIELDS:
+            raise PermissionDenied
+        worker = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not can_access(request.user, worker, Action.CHANGE):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "worker": worker,
+            "field": field,
+            "field_label": Worker._meta.get_field(field).verbose_name,
+            "title": _("Reveal personal data"),
+            "back_url": reverse("admin:workers_worker_change", args=[pk]),
+        }
+        if request.method == "POST":
+            context["value"] = services.personal_data_reveal(by=request.user, worker_id=pk, field=field)
+            messages.info(request, _("This reveal has been recorded in the audit log."))
+        return render(request, "admin/workers/worker/reveal.html", context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["reveal_fields"] = (
+                [
+                    (
+                        f,
+                        Worker._meta.get_field(f).verbose_name,
+                        reverse("admin:workers_worker_reveal", args=[obj.pk, f]),
+                    )
+                    for f in services.PERSONAL_FIELDS
+                    if getattr(obj, f)
+                ]
+                if can_access(request.user, obj, Action.CHANGE)
+                else []
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # careers, certificates and payments hang on a worker: they leave, never vanish
+
+
+# --- Certificates and awards ---------------------------------------------------------------------------
+
+
+class CertificateForm(ServiceModelForm):
+    class Meta:
+        model = SkillCertificate
+        fields = ["worker", "level", "occupation", "number", "issuing_body", "issued_on", "revoked_on",
+                  "revoke_reason"]  # fmt: skip
+
+    def call_service(self, user, data, instance):
+        if instance.pk is None:
+            certificate = services.certificate_issue(
+                by=user,
+                worker_id=data["worker"].pk,
+                level=data["level"],
+                occupation=data["occupation"],
+                number=data["number"],
+                issuing_body=data.get("issuing_body") or "",
+                issued_on=data["issued_on"],
+            )
+        else:
+            certificate = instance
+        if data.get("revoked_on") and certificate.revoked_on is None:
+            certificate = services.certificate_revoke(
+                by=user,
+                certificate_id=certificate.pk,
+                revoked_on=data["revoked_on"],
+                reason=data.get("revoke_reason") or "",
+            )
+        return certificate
+
+
+@admin.register(SkillCertificate)
+class SkillCertificateAdmin(ServiceAdminMixin, BigTableAdmin):
+    form = CertificateForm
+    list_display = ["number", "worker", "level", "occupation", "issued_on", "revoked_on"]
+    list_select_related = ["worker"]
+    list_filter = ["level"]
+    search_fields = ["=number"]
+    autocomplete_fields = ["worker"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        fixed = ["worker", "level", "occupation", "number", "issuing_body", "issued_on"]
+        return fixed + (["revoked_on", "revoke_reason"] if obj.revoked_on else [])
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CraftsmanTitle)
+class CraftsmanTitleAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "level", "tier", "active"]
+    list_filter = ["level", "tier", "active"]
+    search_fields = ["name"]
+
+
+class AwardForm(ServiceModelForm):
+    class Meta:
+        model = CraftsmanAward
+        fields = ["worker", "title", "year", "locally_trained", "nominated_by", "note"]
+
+    def call_service(self, user, data, instance):
+        if instance.pk is not None:
+            return instance  # awards are not edited; a wrong one is corrected by the union's procedure
+        return services.award_grant(
+            by=user,
+            worker_id=data["worker"].pk,
+            title_id=data["title"].pk,
+            year=data["year"],
+            nominated_by=data["nominated_by"],
+            locally_trained=data["locally_trained"],
+            note=data.get("note") or "",
+        )
+
+
+@admin.register(CraftsmanAward)
+class CraftsmanAwardAdmin(ServiceAdminMixin, BigTableAdmin):
+    form = AwardForm
+    list_display = ["worker", "title", "year", "locally_trained", "nominated_by"]
+    list_select_related = ["worker", "title"]
+    list_filter = ["title", "year", "locally_trained"]
+    autocomplete_fields = ["worker"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return AwardForm.Meta.fields if obj is not None else []
 
     def has_delete_permission(self, request, obj=None):
         return False

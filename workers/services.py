@@ -97,6 +97,32 @@ def enterprise_register(*, by, name: str, credit_code: str, district_id: int, **
     return enterprise
 
 
+ENTERPRISE_EDITABLE = {
+    "name", "address", "ownership", "above_scale", "union_established_on", "size_band", "pilot_level",
+    "policy_plan", "policy_plan_file",
+}  # fmt: skip
+
+
+@transaction.atomic
+def enterprise_update(*, by, enterprise_id: int, **changes) -> Enterprise:
+    """Change an enterprise's details; its district and credit code are fixed once registered."""
+    unknown = set(changes) - ENTERPRISE_EDITABLE
+    if unknown:
+        raise TypeError(f"enterprise_update cannot change {sorted(unknown)}")
+    enterprise = Enterprise.objects.select_for_update().filter(pk=enterprise_id).first()
+    if enterprise is None:
+        raise ValidationError(_("Unknown enterprise."))
+    _require_write_scope(by, enterprise.district_id)
+    changed = [field for field, value in changes.items() if getattr(enterprise, field) != value]
+    for field in changed:
+        setattr(enterprise, field, changes[field])
+    if changed:
+        enterprise.full_clean()
+        enterprise.save()
+        audit_record(actor=by, action="enterprise.update", obj=enterprise, data={"fields": sorted(changed)})
+    return enterprise
+
+
 # --- Workers --------------------------------------------------------------------------------------------
 
 
