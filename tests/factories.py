@@ -4,6 +4,7 @@ import factory
 
 from portal.choices import Role
 from portal.models import User
+from workers.demo import demo_credit_code, demo_id_number
 from workers.models import District
 
 
@@ -26,23 +27,15 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
-# --- Identifiers computed from the standards' weights, independently of the code under test ----------
-
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# --- Identifiers built from the standards' weights (workers/demo.py), independent of the validators -----
 
 
 def make_id_number(area: str = "330206", birth: str = "19900101", sequence: int = 123) -> str:
-    body = f"{area}{birth}{sequence:03d}"
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
-    return body + check
+    return demo_id_number(area, birth, sequence)
 
 
 def make_credit_code(serial: int) -> str:
-    body = f"91330206{serial:09d}"
-    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(body, _USCC_WEIGHTS, strict=True))
-    return body + _USCC_ALPHABET[(31 - total % 31) % 31]
+    return demo_credit_code("330206", serial)
 
 
 class EnterpriseFactory(factory.django.DjangoModelFactory):

@@ -7,7 +7,8 @@ from django.db import transaction
 from portal.choices import Role
 from portal.models import User
 from portal.roles import sync_roles
-from workers.models import District
+from workers.demo import demo_registry
+from workers.models import District, Worker
 
 # Known passwords are fine on a laptop demo and nowhere else: the command refuses when DEBUG=0.
 DEMO_ACCOUNTS = [
@@ -22,12 +23,16 @@ class Command(BaseCommand):
     help = "Create the demo accounts and demo data (idempotent). Refuses to run with DEBUG=0."
 
     def add_arguments(self, parser):
-        parser.add_argument("--force", action="store_true", help="Run even with DEBUG=0 (never in production).")
+        parser.add_argument(
+            "--force", action="store_true", help="Run even with DEBUG=0 (never in production)."
+        )
 
     @transaction.atomic
     def handle(self, *args, force=False, **options):
         if not settings.DEBUG and not force:
-            raise CommandError("seed_demo creates accounts with published passwords; it runs only with DEBUG=1.")
+            raise CommandError(
+                "seed_demo creates accounts with published passwords; it runs only with DEBUG=1."
+            )
         sync_roles()
         rows = []
         for username, password, role, district_code, display_name in DEMO_ACCOUNTS:
@@ -38,6 +43,9 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             rows.append((username, password, role.label))
+        demo_registry()
+        worker = Worker.objects.filter(name="张金达").first()
+        User.objects.filter(username="worker_zhang").update(worker=worker)
         self.stdout.write(self.style.SUCCESS("Demo accounts (username / password / role):"))
         for username, password, label in rows:
             self.stdout.write(f"  {username:<16} {password:<20} {label}")
