@@ -5,6 +5,19 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
 
+def chosen_language(cookie_value: str | None) -> str:
+    """The supported language the cookie names (``en-us`` counts as ``en``), else the default."""
+    if cookie_value:
+        try:
+            variant = translation.get_supported_language_variant(cookie_value)
+        except LookupError:
+            return settings.LANGUAGE_CODE
+        # The variant keeps the cookie's spelling ("EN"); pages and headers want the settings' one.
+        canonical = {code.lower(): code for code, _name in settings.LANGUAGES}
+        return canonical.get(variant.lower(), settings.LANGUAGE_CODE)
+    return settings.LANGUAGE_CODE
+
+
 class ChosenLanguageMiddleware:
     """Like Django's LocaleMiddleware, but ignores the browser's Accept-Language on purpose.
 
@@ -14,11 +27,9 @@ class ChosenLanguageMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.supported = {code for code, _ in settings.LANGUAGES}
 
     def __call__(self, request):
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
+        language = chosen_language(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
