@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import views
+from portal.media import private_file
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +13,7 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     path("dashboard/", views.dashboard_placeholder, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("files/<path:path>", private_file, name="private-file"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include(("portal.api.urls", "api"), namespace="api")),
     path("admin/", admin.site.urls),
