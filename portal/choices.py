@@ -15,3 +15,10 @@ class Role(models.TextChoices):
 DISTRICT_ROLES = (Role.DISTRICT_STAFF, Role.DISTRICT_OFFICIAL)
 #: Roles that keep records in the admin.
 STAFF_ROLES = (Role.CITY_STAFF, Role.DISTRICT_STAFF)
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Finished")
+    FAILED = "failed", _("Failed")

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.choices import DISTRICT_ROLES, STAFF_ROLES, Role
+from portal.choices import DISTRICT_ROLES, STAFF_ROLES, JobStatus, Role
 
 
 class User(AbstractUser):
@@ -86,3 +86,42 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"
+
+
+class Job(models.Model):
+    """A long piece of work (import, export, recompute) with progress a user can watch and open later."""
+
+    kind = models.CharField(_("kind"), max_length=64, db_index=True)
+    status = models.CharField(_("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
+    created_by = models.ForeignKey(
+        User, verbose_name=_("started by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    district = models.ForeignKey(
+        "workers.District", verbose_name=_("district"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Touched while running; a running job whose heartbeat is old belongs to a dead worker.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    progress = models.JSONField(_("progress"), default=dict, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    input_file = models.FileField(_("input file"), upload_to="jobs/in/%Y/%m/", blank=True, max_length=255)
+    output_file = models.FileField(_("output file"), upload_to="jobs/out/%Y/%m/", blank=True, max_length=255)
+
+    scope_district_path = "district"
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)

@@ -1,0 +1,92 @@
+"""Background jobs: claimed once, progress visible, failures recorded, broker outages reported."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from portal import jobs
+from portal.choices import JobStatus
+from portal.models import Job
+
+
+@pytest.fixture
+def job(db):
+    return jobs.job_create(by=None, kind="test.kind", params={"n": 1})
+
+
+def test_a_job_is_claimed_only_once(job):
+    assert jobs.job_claim(job.pk) is not None
+    assert jobs.job_claim(job.pk) is None
+    assert Job.objects.get(pk=job.pk).status == JobStatus.RUNNING
+
+
+def test_running_a_job_twice_does_the_work_once(job):
+    calls = []
+    jobs.job_run(job.pk, lambda j: calls.append(j.pk) or {"done": True})
+    jobs.job_run(job.pk, lambda j: calls.append(j.pk) or {"done": True})
+    assert calls == [job.pk]
+    job.refresh_from_db()
+    assert (job.status, job.result) == (JobStatus.SUCCEEDED, {"done": True})
+
+
+def test_a_failing_job_records_its_error(job):
+    def boom(_):
+        raise ValueError("bad cell")
+
+    with pytest.raises(ValueError):
+        jobs.job_run(job.pk, boom)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "bad cell" in job.error
+
+
+def test_progress_is_visible_while_the_job_writes_in_one_transaction(job):
+    from django.db import transaction
+
+    jobs.job_claim(job.pk)
+    with transaction.atomic():
+        jobs.job_progress(job.pk, checked=500, written=0, bad=2)
+        assert jobs.job_read_progress(Job.objects.get(pk=job.pk)) == {"checked": 500, "written": 0, "bad": 2}
+
+
+def test_stale_running_jobs_are_failed_by_the_reaper(job):
+    jobs.job_claim(job.pk)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(hours=2))
+    fresh = jobs.job_create(by=None, kind="test.kind")
+    jobs.job_claim(fresh.pk)
+    assert jobs.jobs_reap_stale(older_than_seconds=3600) == 1
+    assert Job.objects.get(pk=job.pk).status == JobStatus.FAILED
+    assert Job.objects.get(pk=fresh.pk).status == JobStatus.RUNNING
+
+
+class _BrokenTask:
+    def apply_async(self, **kwargs):
+        from kombu.exceptions import OperationalError
+
+        raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+
+def test_a_job_that_cannot_be_queued_is_failed_and_reported(
+    job, settings, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with pytest.raises(jobs.JobNotQueued), django_capture_on_commit_callbacks(execute=True):
+        jobs.job_submit(job, _BrokenTask())
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.error
+
+
+def test_the_job_page_shows_progress_to_its_owner_only(client, beilun_clerk, haishu_clerk):
+    from tests.conftest import PASSWORD
+
+    job = jobs.job_create(by=beilun_clerk, kind="import.workers", district_id=beilun_clerk.district_id)
+    jobs.job_claim(job.pk)
+    jobs.job_progress(job.pk, total=200, checked=50, written=0, bad=1)
+    client.login(username=beilun_clerk.username, password=PASSWORD)
+    page = client.get(f"/jobs/{job.pk}/")
+    assert page.status_code == 200
+    assert 'http-equiv="refresh"' in page.content.decode()
+    assert client.get(f"/jobs/{job.pk}/", HTTP_ACCEPT="application/json").json()["progress"]["checked"] == 50
+    client.logout()
+    client.login(username=haishu_clerk.username, password=PASSWORD)
+    assert client.get(f"/jobs/{job.pk}/").status_code == 404
