@@ -39,7 +39,9 @@ class User(AbstractUser):
                     Q(role__in=[r.value for r in DISTRICT_ROLES], district__isnull=False)
                     | (~Q(role__in=[r.value for r in DISTRICT_ROLES]) & Q(district__isnull=True))
                 ),
-                violation_error_message=_("District staff and officials need a district; other roles have none."),
+                violation_error_message=_(
+                    "District staff and officials need a district; other roles have none."
+                ),
             )
         ]
 
@@ -92,7 +94,9 @@ class Job(models.Model):
     """A long piece of work (import, export, recompute) with progress a user can watch and open later."""
 
     kind = models.CharField(_("kind"), max_length=64, db_index=True)
-    status = models.CharField(_("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING
+    )
     created_by = models.ForeignKey(
         User, verbose_name=_("started by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

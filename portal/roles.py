@@ -69,9 +69,7 @@ def sync_roles() -> dict[str, int]:
         for label, actions in table.items():
             app_label, model = label.split(".")
             codenames = [f"{action}_{model}" for action in actions]
-            found = list(
-                Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
-            )
+            found = list(Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames))
             if len(found) != len(codenames):
                 missing = set(codenames) - {p.codename for p in found}
                 raise LookupError(f"Permissions missing for {label}: {sorted(missing)} (run migrate first)")

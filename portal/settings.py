@@ -15,7 +15,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # every secret must be given explicitly.
 DEBUG = env_bool("DEBUG", True)
 
-_DEV_SECRET_KEY = "django-insecure-development-only-key-never-use-in-production-000000"
+_DEV_SECRET_KEY = "django-insecure-development-only-key-never-use-in-production-000000"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY") or (_DEV_SECRET_KEY if DEBUG else None)
 if SECRET_KEY is None:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG=0.")

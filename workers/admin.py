@@ -5,7 +5,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
@@ -13,7 +12,6 @@ from portal.access import Action, can_access
 from portal.admin_mixins import ScopedAdminMixin, ServiceAdminMixin, ServiceModelForm
 from portal.paginator import EstimatedCountPaginator
 from workers import services
-from workers.validators import normalise_id_number, normalise_phone
 from workers.models import (
     CraftsmanAward,
     CraftsmanTitle,
@@ -23,6 +21,7 @@ from workers.models import (
     SkillCertificate,
     Worker,
 )
+from workers.validators import normalise_id_number, normalise_phone
 
 
 class BigTableAdmin(ScopedAdminMixin, admin.ModelAdmin):

@@ -53,7 +53,9 @@ def test_filter_by_code(api, city_clerk):
 
 def test_reference_data_cannot_be_written_through_the_api(api, city_clerk):
     api.force_authenticate(city_clerk)
-    response = api.post("/api/districts/", {"code": "330299", "name": "x", "name_en": "x", "kind": "district"})
+    response = api.post(
+        "/api/districts/", {"code": "330299", "name": "x", "name_en": "x", "kind": "district"}
+    )
     assert response.status_code in (403, 405)
     assert response.json()["error"]["code"] in ("permission_denied", "method_not_allowed")
     assert not District.objects.filter(code="330299").exists()

@@ -29,7 +29,9 @@ def test_other_districts_and_anonymous_users_get_nothing(client, haishu_clerk, p
     assert client.get(plan.policy_plan_file.url).status_code == 404
 
 
-@pytest.mark.parametrize("path", ["enterprise_plans/../../settings.py", "other/x.pdf", "enterprise_plans/none.pdf"])
+@pytest.mark.parametrize(
+    "path", ["enterprise_plans/../../settings.py", "other/x.pdf", "enterprise_plans/none.pdf"]
+)
 def test_unknown_or_traversing_paths_are_404(client, city_clerk, plan, path):
     client.login(username=city_clerk.username, password=PASSWORD)
     assert client.get(f"/files/{path}").status_code == 404
