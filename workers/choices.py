@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DistrictKind(models.TextChoices):
@@ -70,7 +71,7 @@ class TalentTier(models.TextChoices):
 class TitleLevel(models.TextChoices):
     PROVINCE = "province", _("Provincial")
     CITY = "city", _("City")
-    DISTRICT = "district", _("District")
+    DISTRICT = "district", pgettext_lazy("title level", "District")
 
 
 class Nomination(models.TextChoices):

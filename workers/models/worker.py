@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.access import ScopedQuerySet
 from portal.fields import BlindIndexField, EncryptedTextField
@@ -11,7 +12,7 @@ from workers.choices import Education, Gender, SkillLevel
 
 
 class Worker(models.Model):
-    name = models.CharField(_("name"), max_length=64)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
     id_number = EncryptedTextField(_("ID number"))
     id_number_hash = BlindIndexField(
         source="id_number", normaliser="workers.validators.normalise_id_number", unique=True, null=True
