@@ -56,6 +56,15 @@ def pytest_runtest_setup(item):
         pytest.fail(f"{item.nodeid}: " + "; ".join(problems), pytrace=False)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """PBKDF2's deliberate slowness protects real passwords; in tests it only costs minutes."""
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
