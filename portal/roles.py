@@ -1,7 +1,7 @@
 """Roles as Django groups: which model permissions each role holds. Apps add their models here.
 
-`python manage.py setup_roles` (and every `migrate`, through post_migrate) makes the groups match
-this table exactly. Row-level scope (which district, which worker) is portal/access.py's job; these
+`python manage.py setup_roles` (run by `make run` and the compose stack's migrate service after
+every `migrate`) makes the groups match this table exactly. Row-level scope (which district, which worker) is portal/access.py's job; these
 permissions only say which kinds of record a role may view or change at all.
 """
 

@@ -71,9 +71,27 @@ def django_db_setup(django_db_setup, django_db_blocker):
         sync_roles()
 
 
+def _restore_reference_data():
+    """After a transactional test's flush: content types, permissions and districts come back."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.contenttypes.management import create_contenttypes
+
+    from workers.models import District
+
+    if not District.objects.exists():
+        importlib.import_module("workers.migrations.0002_load_districts").load(apps, None)
+    for app_config in apps.get_app_configs():
+        create_contenttypes(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0)
+
+
 @pytest.fixture
 def roles(db):
     """Role groups exist (a transactional test before this one may have flushed them)."""
+    _restore_reference_data()
     sync_roles()
 
 

@@ -12,6 +12,9 @@ from tests.factories import UserFactory
 # Input types that need no label of their own.
 UNLABELLED_INPUT_TYPES = {"hidden", "submit", "button", "reset", "image"}
 
+# Personas are fetched dynamically; the marker keeps these tests before the transactional ones.
+pytestmark = pytest.mark.django_db
+
 
 class AccessibilityAudit(HTMLParser):
     """Collects what the basic check needs: html lang, h1 count, form controls and their labels."""
