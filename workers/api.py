@@ -25,6 +25,7 @@ from workers.filters import (
     EnterpriseFilterSet,
     SkillCertificateFilterSet,
     WorkerFilterSet,
+    blind_index_lookup,
 )
 from workers.models import (
     CraftsmanAward,
@@ -61,11 +62,10 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 class ServiceInputSerializer(serializers.Serializer):
-    """The arguments of one service call, checked for type only (the service checks the rules).
+    """Input of one registry operation; a key it does not take is refused (400) rather than ignored."""
 
-    Keys the call does not take are refused rather than silently dropped, so a client that sends
-    ``district`` or ``enterprise`` learns that this is not how they change.
-    """
+    # Types only: the service checks the rules, so the API, the admin and imports agree. Refusing
+    # unknown keys tells a client that sends ``district`` that this is not how a district changes.
 
     #: field name -> why it cannot be set here
     refused_fields: Mapping[str, str] = {}
@@ -76,7 +76,10 @@ class ServiceInputSerializer(serializers.Serializer):
             unknown = sorted(set(data) - set(self.fields) - self._ignored)
             if unknown:
                 raise serializers.ValidationError(
-                    {name: [self.refused_fields.get(name, _("This field cannot be set here."))] for name in unknown}
+                    {
+                        name: [self.refused_fields.get(name, _("This field cannot be set here."))]
+                        for name in unknown
+                    }
                 )
         return super().to_internal_value(data)
 
@@ -85,6 +88,12 @@ class ChangeActionPermissions(ScopedModelPermissions):
     """A POST action that changes an existing row needs the change permission, not the add one."""
 
     perms_map = {**ScopedModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
+
+
+class ReadActionPermissions(ScopedModelPermissions):
+    """A POST that only reads (its input does not belong in a URL) needs no model permission."""
+
+    perms_map = {**ScopedModelPermissions.perms_map, "POST": []}
 
 
 class ServiceViewSet(ScopedReadOnlyViewSet):
@@ -107,8 +116,8 @@ class ServiceViewSet(ScopedReadOnlyViewSet):
         return dict(serializer.validated_data)
 
     def read_back(self, obj, status_code: int = status.HTTP_200_OK) -> Response:
-        # Read again through the scoped queryset, so a write answers with what a GET would show.
-        instance = self.get_queryset().get(pk=obj.pk)
+        # Read again as a GET would, so a write answers with exactly what a read shows.
+        instance = restrict(self.queryset.all(), self.request.user, Action.VIEW).get(pk=obj.pk)
         serializer = self.serializer_class(instance, context=self.get_serializer_context())
         return Response(serializer.data, status=status_code)
 
@@ -190,7 +199,9 @@ class EnterpriseViewSet(ServiceViewSet):
     """Enterprises in the user's district (all of them for city staff); registered and changed through
     the services, which check the write scope."""
 
-    queryset = Enterprise.objects.annotate(district_code=F("district__code"), district_name=F("district__name"))
+    queryset = Enterprise.objects.annotate(
+        district_code=F("district__code"), district_name=F("district__name")
+    )
     serializer_class = EnterpriseSerializer
     input_serializers = {"create": EnterpriseCreateSerializer, "partial_update": EnterpriseUpdateSerializer}
     filterset_class = EnterpriseFilterSet
@@ -219,7 +230,9 @@ class WorkerSerializer(serializers.ModelSerializer):
     district_code = serializers.CharField(read_only=True)
     district_name = serializers.CharField(read_only=True)
     employed = serializers.BooleanField(source="is_employed", read_only=True)
-    skill_level_display = serializers.CharField(source="get_skill_level_display", read_only=True, allow_null=True)
+    skill_level_display = serializers.CharField(
+        source="get_skill_level_display", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Worker
@@ -281,9 +294,22 @@ class WorkerLeaveSerializer(ServiceInputSerializer):
     left_on = serializers.DateField()
 
 
+class WorkerLookupSerializer(ServiceInputSerializer):
+    id_number = serializers.CharField(write_only=True, required=False)
+    phone = serializers.CharField(write_only=True, required=False)
+
+    def validate(self, attrs):
+        if len(attrs) != 1:
+            raise serializers.ValidationError(_("Give either an ID number or a mobile phone number."))
+        return attrs
+
+
+LOOKUP_LIMIT = 50
+
 _EXACT_ONLY = (
     "Exact match only, through the keyed hash of the normalised value ({example}); the stored value "
-    "is encrypted, so there is no partial or prefix match."
+    "is encrypted, so there is no partial or prefix match. A query string ends up in access logs: "
+    "POST the value to /api/workers/lookup/ instead where that matters."
 )
 
 
@@ -293,7 +319,9 @@ _EXACT_ONLY = (
             OpenApiParameter(
                 "id_number",
                 OpenApiTypes.STR,
-                description=_EXACT_ONLY.format(example="lower-case x, full-width digits and spaces are accepted"),
+                description=_EXACT_ONLY.format(
+                    example="lower-case x, full-width digits and spaces are accepted"
+                ),
             ),
             OpenApiParameter(
                 "phone",
@@ -319,6 +347,7 @@ class WorkerViewSet(ServiceViewSet):
         "partial_update": WorkerUpdateSerializer,
         "change_employment": WorkerChangeEmploymentSerializer,
         "leave": WorkerLeaveSerializer,
+        "lookup": WorkerLookupSerializer,
     }
     filterset_class = WorkerFilterSet
 
@@ -335,7 +364,12 @@ class WorkerViewSet(ServiceViewSet):
         return self.read_back(worker)
 
     @extend_schema(responses=WorkerSerializer)
-    @action(detail=True, methods=["post"], url_path="change-employment", permission_classes=[ChangeActionPermissions])
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="change-employment",
+        permission_classes=[ChangeActionPermissions],
+    )
     def change_employment(self, request, pk=None):
         """Move the worker to another enterprise (or re-hire them); the district follows the enterprise."""
         worker = self.get_object()
@@ -351,6 +385,25 @@ class WorkerViewSet(ServiceViewSet):
         worker = self.get_object()
         services.worker_leave(by=request.user, worker_id=worker.pk, **self.service_input())
         return self.read_back(worker)
+
+    @extend_schema(responses=WorkerSerializer(many=True))
+    @action(
+        detail=False,
+        methods=["post"],
+        permission_classes=[ReadActionPermissions],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def lookup(self, request):
+        """Exact lookup by ID number or mobile phone, sent in the body: unlike a query string (the
+        `id_number` and `phone` filters), a body does not end up in access logs and browser history."""
+        ((field, value),) = self.service_input().items()
+        workers = blind_index_lookup(
+            restrict(self.queryset.all(), request.user, Action.VIEW), f"{field}_hash", value
+        )
+        # A phone may be shared (a family's number); the ID number is unique.
+        rows = workers.order_by("-pk")[:LOOKUP_LIMIT]
+        return Response(self.serializer_class(rows, many=True, context=self.get_serializer_context()).data)
 
 
 class EmploymentSerializer(serializers.ModelSerializer):
@@ -371,7 +424,9 @@ class EmploymentViewSet(ServiceViewSet):
     """Employment history: one row per spell at one enterprise (written by the worker services)."""
 
     queryset = Employment.objects.annotate(
-        worker_name=F("worker__name"), enterprise_name=F("enterprise__name"), district_code=F("district__code")
+        worker_name=F("worker__name"),
+        enterprise_name=F("enterprise__name"),
+        district_code=F("district__code"),
     )
     serializer_class = EmploymentSerializer
     filterset_class = EmploymentFilterSet
@@ -382,20 +437,22 @@ class EmploymentViewSet(ServiceViewSet):
 
 class SkillCertificateSerializer(serializers.ModelSerializer):
     worker_name = serializers.CharField(read_only=True)
-    level_display = serializers.CharField(source="get_level_display", read_only=True)
+    # Named as on the worker: one name for one ladder, in filters and in the schema's one enum.
+    skill_level = serializers.ChoiceField(source="level", choices=SkillLevel.choices, read_only=True)
+    skill_level_display = serializers.CharField(source="get_level_display", read_only=True)
 
     class Meta:
         model = SkillCertificate
         fields = [
-            "id", "worker", "worker_name", "level", "level_display", "occupation", "number", "issuing_body",
-            "issued_on", "revoked_on", "revoke_reason",
+            "id", "worker", "worker_name", "skill_level", "skill_level_display", "occupation", "number",
+            "issuing_body", "issued_on", "revoked_on", "revoke_reason",
         ]  # fmt: skip
         read_only_fields = fields
 
 
 class SkillCertificateCreateSerializer(ServiceInputSerializer):
     worker = ScopedPrimaryKeyRelatedField(queryset=Worker.objects.only("pk"))
-    level = serializers.ChoiceField(choices=SkillLevel.choices)
+    skill_level = serializers.ChoiceField(choices=SkillLevel.choices)
     occupation = serializers.CharField()
     number = serializers.CharField()
     issued_on = serializers.DateField()
@@ -414,12 +471,16 @@ class SkillCertificateViewSet(ServiceViewSet):
     # The worker's name by a join, not select_related: loading the worker would decrypt their data.
     queryset = SkillCertificate.objects.annotate(worker_name=F("worker__name"))
     serializer_class = SkillCertificateSerializer
-    input_serializers = {"create": SkillCertificateCreateSerializer, "revoke": SkillCertificateRevokeSerializer}
+    input_serializers = {
+        "create": SkillCertificateCreateSerializer,
+        "revoke": SkillCertificateRevokeSerializer,
+    }
     filterset_class = SkillCertificateFilterSet
 
     def create(self, request, *args, **kwargs):
         data = self.service_input()
         data["worker_id"] = data.pop("worker").pk
+        data["level"] = data.pop("skill_level")
         certificate = services.certificate_issue(by=request.user, **data)
         return self.read_back(certificate, status.HTTP_201_CREATED)
 

@@ -58,7 +58,9 @@ class EnterpriseFilterSet(django_filters.FilterSet):
     name__startswith = django_filters.CharFilter(
         field_name="name", lookup_expr="startswith", label=_("name starts with")
     )
-    credit_code = django_filters.CharFilter(method="filter_credit_code", label=_("unified social credit code"))
+    credit_code = django_filters.CharFilter(
+        method="filter_credit_code", label=_("unified social credit code")
+    )
     above_scale = django_filters.BooleanFilter()
     ownership = django_filters.ChoiceFilter(choices=Ownership.choices)
     size_band = django_filters.ChoiceFilter(choices=SizeBand.choices)
@@ -86,7 +88,10 @@ class WorkerFilterSet(django_filters.FilterSet):
     phone = django_filters.CharFilter(method="filter_phone", label=_("mobile phone (exact)"))
     skill_level = django_filters.ChoiceFilter(choices=SkillLevel.choices)
     skill_level__gte = django_filters.ChoiceFilter(
-        field_name="skill_level", lookup_expr="gte", choices=SkillLevel.choices, label=_("skill level at least")
+        field_name="skill_level",
+        lookup_expr="gte",
+        choices=SkillLevel.choices,
+        label=_("skill level at least"),
     )
     employed = django_filters.BooleanFilter(field_name="left_on", lookup_expr="isnull", label=_("employed"))
     union_member = django_filters.BooleanFilter()
@@ -117,9 +122,10 @@ class EmploymentFilterSet(django_filters.FilterSet):
 class SkillCertificateFilterSet(django_filters.FilterSet):
     district, district_code = _district_filters("worker__district")
     worker = IntegerFilter(field_name="worker", label=_("worker"))
-    level = django_filters.ChoiceFilter(choices=SkillLevel.choices)
-    level__gte = django_filters.ChoiceFilter(
-        field_name="level", lookup_expr="gte", choices=SkillLevel.choices, label=_("level at least")
+    # The API calls the level skill_level, as on the worker, so one query string serves both lists.
+    skill_level = django_filters.ChoiceFilter(field_name="level", choices=SkillLevel.choices)
+    skill_level__gte = django_filters.ChoiceFilter(
+        field_name="level", lookup_expr="gte", choices=SkillLevel.choices, label=_("skill level at least")
     )
     occupation = django_filters.CharFilter()
     number = django_filters.CharFilter()

@@ -24,7 +24,8 @@ def exception_handler(exc, context):
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # The service's own sentence ("You may not change records of this district.") reaches the client.
+        exc = exceptions.PermissionDenied(exc.args[0] if exc.args else None)
 
     response = drf_exception_handler(exc, context)
     if response is None:
