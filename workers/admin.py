@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
@@ -21,7 +22,7 @@ from workers.models import (
     SkillCertificate,
     Worker,
 )
-from workers.validators import normalise_id_number, normalise_phone
+from workers.validators import minimum_age_at, normalise_id_number, normalise_phone
 
 
 class BigTableAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -260,7 +261,7 @@ class WorkerAdmin(ServiceAdminMixin, BigTableAdmin):
     inlines = [EmploymentInline, CertificateInline, AwardInline]
     change_form_template = "admin/workers/worker/change_form.html"
     readonly_for_change = [
-        "masked_id_number", "masked_phone", "masked_bank_account", "birth_date", "gender", "enterprise",
+        "masked_id_number", "masked_phone", "masked_bank_account", "age", "gender", "enterprise",
         "district", "hired_on", "skill_level",
     ]  # fmt: skip
 
@@ -277,7 +278,8 @@ class WorkerAdmin(ServiceAdminMixin, BigTableAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [(None, {"fields": WorkerAddForm.Meta.fields})]
-        identity = ["masked_id_number", "birth_date", "gender", "masked_phone", "masked_bank_account"]
+        # Never the birth date beside the masked number: it is exactly the masked middle eight digits.
+        identity = ["masked_id_number", "age", "gender", "masked_phone", "masked_bank_account"]
         details = [
             "name",
             "occupation",
@@ -304,6 +306,10 @@ class WorkerAdmin(ServiceAdminMixin, BigTableAdmin):
     @admin.display(description=_("ID number"))
     def masked_id_number(self, obj):
         return obj.id_number_masked
+
+    @admin.display(description=_("age"))
+    def age(self, obj):
+        return minimum_age_at(obj.birth_date, timezone.localdate())
 
     @admin.display(description=_("mobile phone"))
     def masked_phone(self, obj):

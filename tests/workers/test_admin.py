@@ -209,3 +209,10 @@ def test_big_lists_use_the_planner_estimate_instead_of_count(client, city_clerk,
     sql = [q["sql"] for q in queries if "workers_worker" in q["sql"]]
     assert not any("COUNT(" in s.upper() for s in sql), sql
     assert any(s.upper().startswith("EXPLAIN") for s in sql)
+
+
+def test_the_change_page_does_not_show_the_birth_date_beside_the_masked_number(client, city_clerk, firms):
+    worker = register_worker(firms["beilun"], birth="19870605")
+    page = login(client, city_clerk).get(f"/admin/workers/worker/{worker.pk}/change/").content.decode()
+    for leak in ("1987-06-05", "1987年6月5日", "19870605", "June 5, 1987"):
+        assert leak not in page
