@@ -5,7 +5,8 @@ Every model that holds facts declares how it is scoped, with class attributes:
 - ``scope_district_path``: lookup from the model to the district id it counts toward
   (``"district"`` on fact rows, ``"pk"`` on District itself);
 - ``scope_worker_path``: lookup from the model to the worker it belongs to
-  (``"pk"`` on Worker, ``"worker"`` on a certificate); None when workers never see such rows;
+  (``"pk"`` on Worker, ``"worker"`` on a certificate), or a tuple of lookups for rows that
+  belong to several workers; None when workers never see such rows;
 - ``scope_public_read``: True for reference data every signed-in user may read (districts, titles).
 
 A model that declares none of these is visible to city staff only. The admin, the API, the
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import models
+from django.db.models import Q
 
 from portal.choices import Role
 
@@ -90,8 +92,14 @@ def restrict(queryset: models.QuerySet, user_or_scope, action: Action | str = Ac
         path = getattr(model, "scope_district_path", None)
         return queryset.filter(**{path: scope.district_id}) if path else queryset.none()
     if scope.level == Level.WORKER:
-        path = getattr(model, "scope_worker_path", None)
-        return queryset.filter(**{path: scope.worker_id}) if path else queryset.none()
+        paths = getattr(model, "scope_worker_path", None)
+        if not paths:
+            return queryset.none()
+        # Several paths: a row belongs to every worker it names (master and apprentice alike).
+        condition = Q()
+        for path in (paths,) if isinstance(paths, str) else paths:
+            condition |= Q(**{path: scope.worker_id})
+        return queryset.filter(condition)
     return queryset.none()
 
 

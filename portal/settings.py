@@ -265,4 +265,6 @@ if not DEBUG and not (PERSONAL_DATA_KEYS and PERSONAL_DATA_HASH_KEY):
 PERSONAL_DATA_DEV_KEYS = DEBUG
 
 # --- Portal -------------------------------------------------------------------------------------------
+# Claims above this many yuan need an approver from the city union (four eyes and one more level).
+CLAIM_CITY_APPROVAL_THRESHOLD = env_int("CLAIM_CITY_APPROVAL_THRESHOLD", 50_000, minimum=0)
 PORTAL_NAME = _("Industrial-Worker Reform Portal")

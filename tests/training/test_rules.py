@@ -1,0 +1,188 @@
+"""The subsidy rules: amounts by level, the window, the yearly limit, once per occupation and level,
+no lower level after a higher one, rules judged by date, tuition relevance and cap, awards."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from freezegun import freeze_time
+
+from training.choices import ClaimKind, ClaimStatus
+from training.models import Claim, SubsidyRule
+from training.rules import add_months
+from training.services import claim_submit
+from workers.choices import SkillLevel
+from workers.models import CraftsmanTitle
+from workers.services import award_grant
+
+D = datetime.date
+
+
+def submit_subsidy(worker, certificate, **kwargs):
+    return claim_submit(
+        by=None, worker_id=worker.pk, kind=ClaimKind.SKILL_SUBSIDY, certificate_id=certificate.pk, **kwargs
+    )
+
+
+@freeze_time("2025-06-01 10:00:00+08:00")
+@pytest.mark.parametrize(
+    ("level", "amount"),
+    [(SkillLevel.JUNIOR, "1000"), (SkillLevel.INTERMEDIATE, "1500"), (SkillLevel.SENIOR, "2000")],
+)
+def test_the_subsidy_amount_follows_the_level(worker, certify, level, amount):
+    claim = submit_subsidy(worker, certify(level, D(2025, 3, 1)))
+    assert claim.amount == Decimal(amount)
+    assert claim.status == ClaimStatus.SUBMITTED
+    assert claim.payee_account == "6222021234567890123"
+
+
+@freeze_time("2025-06-01")
+def test_an_apprentice_certificate_earns_nothing(worker, certify):
+    with pytest.raises(ValidationError, match="rule"):
+        submit_subsidy(worker, certify(SkillLevel.APPRENTICE, D(2025, 3, 1)))
+
+
+def test_the_twelve_month_window_counts_from_the_certificate_date(worker, certify):
+    certificate = certify(SkillLevel.JUNIOR, D(2024, 2, 29))
+    with freeze_time("2025-03-01 12:00:00+08:00"), pytest.raises(ValidationError, match="12"):
+        submit_subsidy(worker, certificate)
+    with freeze_time("2025-02-28 12:00:00+08:00"):
+        assert submit_subsidy(worker, certificate).amount == Decimal("1000")
+
+
+def test_add_months_keeps_month_ends():
+    assert add_months(D(2024, 2, 29), 12) == D(2025, 2, 28)
+    assert add_months(D(2025, 1, 31), 1) == D(2025, 2, 28)
+    assert add_months(D(2025, 3, 15), 12) == D(2026, 3, 15)
+
+
+@freeze_time("2025-11-01 10:00:00+08:00")
+def test_at_most_three_per_calendar_year_and_rejected_ones_do_not_count(worker, certify, beilun_clerk):
+    from training.services import claim_reject
+
+    certs = [certify(SkillLevel.JUNIOR, D(2025, 1, 10), occupation=f"工种{n}") for n in range(5)]
+    first = submit_subsidy(worker, certs[0])
+    submit_subsidy(worker, certs[1])
+    submit_subsidy(worker, certs[2])
+    with pytest.raises(ValidationError, match="3"):
+        submit_subsidy(worker, certs[3])
+    claim_reject(claim_id=first.pk, by=beilun_clerk, reason="材料不全")
+    assert submit_subsidy(worker, certs[3]).status == ClaimStatus.SUBMITTED
+
+
+@freeze_time("2025-06-01")
+def test_once_per_occupation_and_level(worker, certify):
+    submit_subsidy(worker, certify(SkillLevel.INTERMEDIATE, D(2025, 1, 1)))
+    again = certify(SkillLevel.INTERMEDIATE, D(2025, 2, 1))  # a second certificate, same occupation and level
+    with pytest.raises(ValidationError):
+        submit_subsidy(worker, again)
+    assert Claim.objects.count() == 1
+
+
+@freeze_time("2025-06-01")
+def test_no_lower_level_after_a_higher_one_was_paid(worker, certify):
+    higher = submit_subsidy(worker, certify(SkillLevel.SENIOR, D(2025, 1, 1)))
+    Claim.objects.filter(pk=higher.pk).update(status=ClaimStatus.PAID)
+    with pytest.raises(ValidationError, match="higher"):
+        submit_subsidy(worker, certify(SkillLevel.INTERMEDIATE, D(2025, 2, 1)))
+    # Another occupation is not affected.
+    assert submit_subsidy(worker, certify(SkillLevel.INTERMEDIATE, D(2025, 2, 1), occupation="焊工"))
+
+
+@freeze_time("2025-06-01")
+def test_a_claim_is_judged_by_the_rule_in_force_on_the_certificate_date(worker, certify):
+    old = SubsidyRule.objects.get(kind=ClaimKind.SKILL_SUBSIDY, level=SkillLevel.JUNIOR)
+    old.valid_to = D(2024, 12, 31)
+    old.save()
+    SubsidyRule.objects.create(
+        kind=ClaimKind.SKILL_SUBSIDY,
+        name="2025 初级",
+        valid_from=D(2025, 1, 1),
+        level=SkillLevel.JUNIOR,
+        amount=Decimal("1200"),
+        window_months=12,
+        yearly_limit=3,
+    )
+    assert submit_subsidy(worker, certify(SkillLevel.JUNIOR, D(2024, 12, 20))).amount == Decimal("1000")
+    assert submit_subsidy(
+        worker, certify(SkillLevel.JUNIOR, D(2025, 1, 5), occupation="焊工")
+    ).amount == Decimal("1200")
+
+
+@freeze_time("2025-06-01")
+def test_a_revoked_certificate_earns_nothing(worker, certify):
+    from workers.services import certificate_revoke
+
+    certificate = certify(SkillLevel.SENIOR, D(2025, 1, 1))
+    certificate_revoke(by=None, certificate_id=certificate.pk, revoked_on=D(2025, 5, 1), reason="作废")
+    with pytest.raises(ValidationError, match="revoked"):
+        submit_subsidy(worker, certificate)
+
+
+MARCH_2025 = D(2025, 3, 1)
+
+
+def tuition(amount, relevant=True, paid_on=MARCH_2025):
+    return {
+        "degree": "bachelor",
+        "institution": "宁波大学",
+        "major": "机械工程",
+        "tuition_paid": Decimal(amount),
+        "paid_on": paid_on,
+        "relevant_to_job": relevant,
+    }
+
+
+@freeze_time("2025-06-01")
+def test_tuition_is_70_percent_up_to_the_cap_and_only_when_relevant(worker):
+    small = claim_submit(by=None, worker_id=worker.pk, kind=ClaimKind.TUITION, tuition=tuition("4300.55"))
+    assert small.amount == Decimal("3010.39")  # 4300.55 × 0.7 = 3010.385, rounded half up
+    assert small.tuition.major == "机械工程"
+    big = claim_submit(by=None, worker_id=worker.pk, kind=ClaimKind.TUITION, tuition=tuition("30000"))
+    assert big.amount == Decimal("10000")
+    with pytest.raises(ValidationError) as caught:
+        claim_submit(
+            by=None, worker_id=worker.pk, kind=ClaimKind.TUITION, tuition=tuition("5000", relevant=False)
+        )
+    assert "relevant_to_job" in caught.value.message_dict
+
+
+@freeze_time("2025-06-01")
+def test_beilun_pays_200000_for_a_locally_trained_zhejiang_craftsman_once(worker):
+    title = CraftsmanTitle.objects.get(name="浙江工匠")
+    award = award_grant(
+        by=None,
+        worker_id=worker.pk,
+        title_id=title.pk,
+        year=2024,
+        nominated_by="employer",
+        locally_trained=True,
+    )
+    claim = claim_submit(by=None, worker_id=worker.pk, kind=ClaimKind.CRAFTSMAN_AWARD, award_id=award.pk)
+    assert claim.amount == Decimal("200000")
+    with pytest.raises(ValidationError):
+        claim_submit(by=None, worker_id=worker.pk, kind=ClaimKind.CRAFTSMAN_AWARD, award_id=award.pk)
+
+
+@freeze_time("2025-06-01")
+def test_no_award_money_when_not_locally_trained_or_in_another_district(worker):
+    title = CraftsmanTitle.objects.get(name="浙江工匠")
+    award = award_grant(
+        by=None, worker_id=worker.pk, title_id=title.pk, year=2024, nominated_by="self", locally_trained=False
+    )
+    with pytest.raises(ValidationError, match="rule"):
+        claim_submit(by=None, worker_id=worker.pk, kind=ClaimKind.CRAFTSMAN_AWARD, award_id=award.pk)
+
+
+@freeze_time("2025-06-01")
+def test_a_claim_needs_a_bank_account(beilun_firm, certify):
+    from tests.factories import register_worker
+
+    no_account = register_worker(beilun_firm, sequence=99)
+    certificate = certify(SkillLevel.JUNIOR, D(2025, 1, 1))
+    certificate.worker = no_account
+    certificate.save()
+    with pytest.raises(ValidationError) as caught:
+        submit_subsidy(no_account, certificate)
+    assert "bank_account" in caught.value.message_dict

@@ -1,0 +1,364 @@
+"""The claim state machine: submitted → reviewed → approved → paid, or rejected / cancelled / returned.
+
+Every transition locks the claim row, checks the current state and who acts (four eyes: the
+reviewer and the approver are different people, nobody approves what they submitted or reviewed,
+large amounts need a city approver), writes the change and an audit event, in one transaction.
+Bulk review and approval do the same set-based: one conditional UPDATE for all claims that qualify,
+and a reason for every claim that did not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.access import as_scope, restrict
+from portal.audit import audit_record
+from portal.models import AuditEvent
+from training import rules
+from training.choices import ClaimKind, ClaimStatus, PaymentStatus
+from training.models import Claim, Payment, TuitionDetail
+from workers.models import CraftsmanAward, SkillCertificate, Worker
+
+REVIEWABLE = (ClaimStatus.SUBMITTED,)
+REJECTABLE = (ClaimStatus.SUBMITTED, ClaimStatus.REVIEWED)
+
+
+def _city_threshold() -> Decimal:
+    return Decimal(settings.CLAIM_CITY_APPROVAL_THRESHOLD)
+
+
+def _require_staff_scope(by, district_id: int) -> None:
+    scope = as_scope(by)
+    if not scope.can_write or not scope.covers_district(district_id):
+        raise PermissionDenied(_("You may not handle claims of this district."))
+
+
+def _may_submit_for(by, worker: Worker) -> bool:
+    if by is None:
+        return True
+    scope = as_scope(by)
+    if scope.can_write:
+        return scope.covers_district(worker.district_id)
+    return scope.worker_id == worker.pk  # a worker applying online for themself
+
+
+def _locked_claim(claim_id: int) -> Claim:
+    claim = Claim.objects.select_for_update().filter(pk=claim_id).first()
+    if claim is None:
+        raise ValidationError(_("Unknown claim."))
+    return claim
+
+
+def _wrong_state(claim: Claim, action: str) -> ValidationError:
+    return ValidationError(
+        _("Claim %(ref)s is %(status)s; it cannot be %(action)s.")
+        % {"ref": claim.reference, "status": claim.get_status_display(), "action": action}
+    )
+
+
+def _audit(by, claim: Claim, action: str, old: str, note: str = "") -> None:
+    audit_record(
+        actor=by,
+        action=f"claim.{action}",
+        obj=claim,
+        summary=note,
+        data={"from": old, "to": claim.status, "amount": str(claim.amount), "reference": claim.reference},
+    )
+
+
+# --- Submission --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def claim_submit(
+    *,
+    by,
+    worker_id: int,
+    kind: str,
+    certificate_id: int | None = None,
+    apprenticeship_id: int | None = None,
+    award_id: int | None = None,
+    tuition: dict | None = None,
+    program_type: str = "",
+    online: bool = False,
+    note: str = "",
+) -> Claim:
+    """Create a claim whose amount comes from the rule in force; refusals name the rule and why."""
+    # Locking the worker serialises a worker's submissions, so the yearly limit cannot be raced.
+    worker = Worker.objects.select_for_update().filter(pk=worker_id).first()
+    if worker is None:
+        raise ValidationError({"worker": [_("Unknown worker.")]})
+    if not _may_submit_for(by, worker):
+        raise PermissionDenied(_("You may not submit claims for this worker."))
+    now = timezone.now()
+    today = timezone.localdate(now)
+    claim = Claim(
+        kind=kind,
+        worker=worker,
+        district_id=worker.district_id,
+        submitted_at=now,
+        note=note.strip(),
+        submitted_by=by if getattr(by, "pk", None) else None,
+        submitted_online=online,
+    )
+
+    if kind == ClaimKind.SKILL_SUBSIDY:
+        certificate = SkillCertificate.objects.filter(pk=certificate_id).first()
+        if certificate is None:
+            raise ValidationError({"certificate": [_("Choose a certificate.")]})
+        claim.rule, claim.amount = rules.skill_subsidy_terms(
+            worker=worker, certificate=certificate, submitted_on=today, program_type=program_type
+        )
+        claim.certificate, claim.reference_date = certificate, certificate.issued_on
+        claim.subsidy_occupation, claim.subsidy_level = certificate.occupation, certificate.level
+        payee = worker
+    elif kind == ClaimKind.TUITION:
+        tuition = tuition or {}
+        missing = [
+            f for f in ("degree", "institution", "major", "tuition_paid", "paid_on") if not tuition.get(f)
+        ]
+        if missing:
+            raise ValidationError({f: [_("This field is required.")] for f in missing})
+        claim.rule, claim.amount = rules.tuition_terms(
+            tuition_paid=tuition["tuition_paid"],
+            paid_on=tuition["paid_on"],
+            relevant_to_job=bool(tuition.get("relevant_to_job")),
+        )
+        claim.reference_date = tuition["paid_on"]
+        payee = worker
+    elif kind == ClaimKind.CRAFTSMAN_AWARD:
+        award = CraftsmanAward.objects.select_related("title").filter(pk=award_id).first()
+        if award is None:
+            raise ValidationError({"award": [_("Choose a craftsman award.")]})
+        claim.rule, claim.amount, claim.reference_date = rules.award_terms(worker=worker, award=award)
+        claim.award = award
+        payee = worker
+    elif kind == ClaimKind.APPRENTICESHIP_STIPEND:
+        from training.models import Apprenticeship
+
+        apprenticeship = Apprenticeship.objects.select_related("master").filter(pk=apprenticeship_id).first()
+        if apprenticeship is None or worker.pk != apprenticeship.master_id:
+            raise ValidationError(
+                {"apprenticeship": [_("The stipend is claimed by the master of an apprenticeship.")]}
+            )
+        claim.rule, claim.amount, claim.reference_date = rules.stipend_terms(
+            apprenticeship=apprenticeship, submitted_on=today
+        )
+        claim.apprenticeship = apprenticeship
+        payee = worker
+    else:
+        raise ValidationError({"kind": [_("Unknown kind of claim.")]})
+
+    if not payee.bank_account:
+        raise ValidationError(
+            {"bank_account": [_("No bank account is on file for the payee; add one first.")]}
+        )
+    claim.payee_name, claim.payee_account = payee.name, payee.bank_account
+    try:
+        with transaction.atomic():
+            claim.save()
+    except IntegrityError:
+        # The partial unique indexes decide between two submissions racing past the checks above.
+        raise ValidationError(_("This has already been claimed.")) from None
+    if kind == ClaimKind.TUITION:
+        TuitionDetail.objects.create(
+            claim=claim,
+            degree=tuition["degree"],
+            institution=tuition["institution"].strip(),
+            major=tuition["major"].strip(),
+            tuition_paid=tuition["tuition_paid"],
+            paid_on=tuition["paid_on"],
+            relevant_to_job=True,
+            receipt=tuition.get("receipt") or "",
+        )
+    _audit(by, claim, "submit", "", note)
+    return claim
+
+
+# --- Single transitions --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def claim_review(*, claim_id: int, by, note: str = "") -> Claim:
+    claim = _locked_claim(claim_id)
+    _require_staff_scope(by, claim.district_id)
+    if claim.status not in REVIEWABLE:
+        raise _wrong_state(claim, _("reviewed"))
+    if claim.submitted_by_id == by.pk:
+        raise PermissionDenied(_("Nobody reviews a claim they submitted."))
+    old = claim.status
+    claim.status, claim.reviewed_by, claim.reviewed_at = ClaimStatus.REVIEWED, by, timezone.now()
+    claim.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    _audit(by, claim, "review", old, note)
+    return claim
+
+
+@transaction.atomic
+def claim_approve(*, claim_id: int, by, note: str = "") -> Claim:
+    claim = _locked_claim(claim_id)
+    _require_staff_scope(by, claim.district_id)
+    if claim.status != ClaimStatus.REVIEWED:
+        raise _wrong_state(claim, _("approved"))
+    if by.pk in (claim.submitted_by_id, claim.reviewed_by_id):
+        raise PermissionDenied(_("The approver must be someone other than the submitter and the reviewer."))
+    if claim.amount > _city_threshold() and not as_scope(by).is_city:
+        raise PermissionDenied(
+            _("Claims above %(limit)s yuan need an approver from the city union.")
+            % {"limit": _city_threshold()}
+        )
+    old = claim.status
+    claim.status, claim.approved_by, claim.approved_at = ClaimStatus.APPROVED, by, timezone.now()
+    claim.save(update_fields=["status", "approved_by", "approved_at"])
+    _audit(by, claim, "approve", old, note)
+    return claim
+
+
+@transaction.atomic
+def claim_reject(*, claim_id: int, by, reason: str) -> Claim:
+    claim = _locked_claim(claim_id)
+    _require_staff_scope(by, claim.district_id)
+    if claim.status not in REJECTABLE:
+        raise _wrong_state(claim, _("rejected"))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("Say why the claim is rejected; the worker reads it.")]})
+    old = claim.status
+    claim.status, claim.closed_reason = ClaimStatus.REJECTED, reason.strip()
+    claim.save(update_fields=["status", "closed_reason"])
+    _audit(by, claim, "reject", old, reason)
+    return claim
+
+
+@transaction.atomic
+def claim_cancel(*, claim_id: int, by, reason: str) -> Claim:
+    claim = _locked_claim(claim_id)
+    _require_staff_scope(by, claim.district_id)
+    if claim.status != ClaimStatus.APPROVED:
+        raise _wrong_state(claim, _("cancelled"))
+    if Payment.objects.filter(claim=claim, status=PaymentStatus.PENDING).exists():
+        raise ValidationError(_("The claim is in a payment batch; take it out of the batch first."))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("Say why the claim is cancelled.")]})
+    old = claim.status
+    claim.status, claim.closed_reason = ClaimStatus.CANCELLED, reason.strip()
+    claim.save(update_fields=["status", "closed_reason"])
+    _audit(by, claim, "cancel", old, reason)
+    return claim
+
+
+# --- Bulk review and approval --------------------------------------------------------------------------
+
+
+@dataclass
+class BulkOutcome:
+    changed: int = 0
+    refused: dict[str, list[str]] = field(default_factory=dict)  # reason -> claim references
+
+    def refuse(self, reason: str, references) -> None:
+        if references:
+            self.refused.setdefault(reason, []).extend(references)
+
+
+def _bulk_transition(*, by, claim_ids, action: str, qualifies: Q, updates: dict, explain) -> BulkOutcome:
+    """One conditional UPDATE for every claim that qualifies; then the reasons for the rest."""
+    outcome = BulkOutcome()
+    ids = sorted(set(claim_ids))
+    in_scope = restrict(Claim.objects.filter(pk__in=ids), by, "change")
+    with transaction.atomic():
+        # Lock in primary-key order so two clerks' overlapping bulk actions cannot deadlock.
+        locked = list(in_scope.select_for_update().order_by("pk").values_list("pk", "status"))
+        changing = list(in_scope.filter(qualifies).values_list("pk", flat=True))
+        before = dict(locked)
+        outcome.changed = Claim.objects.filter(pk__in=changing).update(**updates)
+        now = timezone.now()
+        changed_rows = Claim.objects.filter(pk__in=changing).values(
+            "pk", "district_id", "amount", "status", "kind", "submitted_at"
+        )
+        AuditEvent.objects.bulk_create(
+            [
+                AuditEvent(
+                    created_at=now,
+                    actor=by,
+                    action=f"claim.{action}",
+                    object_type="training.claim",
+                    object_id=str(row["pk"]),
+                    district_id=row["district_id"],
+                    data={
+                        "from": before[row["pk"]],
+                        "to": row["status"],
+                        "amount": str(row["amount"]),
+                        "bulk": True,
+                    },
+                )
+                for row in changed_rows
+            ],
+            batch_size=2000,
+        )
+    out_of_scope = set(ids) - set(before)
+    outcome.refuse(_("not found or outside your scope"), [f"#{pk}" for pk in sorted(out_of_scope)])
+    rest = Claim.objects.filter(pk__in=set(before) - set(changing))
+    explain(outcome, rest)
+    return outcome
+
+
+def _references(queryset) -> list[str]:
+    return [c.reference for c in queryset.only("pk", "kind", "submitted_at")]
+
+
+def claims_review_bulk(*, by, claim_ids) -> BulkOutcome:
+    def explain(outcome, rest):
+        outcome.refuse(_("not waiting for review"), _references(rest.exclude(status=ClaimStatus.SUBMITTED)))
+        outcome.refuse(
+            _("you submitted it"), _references(rest.filter(status=ClaimStatus.SUBMITTED, submitted_by=by))
+        )
+
+    return _bulk_transition(
+        by=by,
+        claim_ids=claim_ids,
+        action="review",
+        qualifies=Q(status=ClaimStatus.SUBMITTED) & ~Q(submitted_by=by),
+        updates={"status": ClaimStatus.REVIEWED, "reviewed_by": by, "reviewed_at": timezone.now()},
+        explain=explain,
+    )
+
+
+def claims_approve_bulk(*, by, claim_ids) -> BulkOutcome:
+    city = as_scope(by).is_city
+    qualifies = Q(status=ClaimStatus.REVIEWED) & ~Q(submitted_by=by) & ~Q(reviewed_by=by)
+    if not city:
+        qualifies &= Q(amount__lte=_city_threshold())
+
+    def explain(outcome, rest):
+        outcome.refuse(
+            _("not reviewed yet, or already decided"), _references(rest.exclude(status=ClaimStatus.REVIEWED))
+        )
+        reviewed = rest.filter(status=ClaimStatus.REVIEWED)
+        outcome.refuse(
+            _("you submitted or reviewed it"),
+            _references(reviewed.filter(Q(submitted_by=by) | Q(reviewed_by=by))),
+        )
+        if not city:
+            outcome.refuse(
+                _("above %(limit)s yuan: needs a city approver") % {"limit": _city_threshold()},
+                _references(
+                    reviewed.exclude(Q(submitted_by=by) | Q(reviewed_by=by)).filter(
+                        amount__gt=_city_threshold()
+                    )
+                ),
+            )
+
+    return _bulk_transition(
+        by=by,
+        claim_ids=claim_ids,
+        action="approve",
+        qualifies=qualifies,
+        updates={"status": ClaimStatus.APPROVED, "approved_by": by, "approved_at": timezone.now()},
+        explain=explain,
+    )
