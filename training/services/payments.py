@@ -114,7 +114,7 @@ def claims_pay(*, by, batch_id: int, claim_ids=None, bank_reference: str = "") -
     batch = PaymentBatch.objects.select_for_update().get(pk=batch_id)
     _require_scope(by, batch.district_id)
     if batch.status == BatchStatus.CLOSED:
-        raise ValidationError(_("This batch is closed."))
+        return 0  # everything in it was settled already: a retry has nothing to do
     pending = Payment.objects.filter(batch=batch, status=PaymentStatus.PENDING)
     if claim_ids is not None:
         pending = pending.filter(claim_id__in=claim_ids)
