@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from portal.choices import Role
-from portal.roles import ROLE_PERMISSIONS
+from portal.roles import DUTY_GROUPS, ROLE_PERMISSIONS
 
 
 def group_perms(name):
@@ -20,7 +20,7 @@ def test_setup_roles_twice_gives_the_same_groups(db):
     call_command("setup_roles", verbosity=0)
     second = {g.name: group_perms(g.name) for g in Group.objects.all()}
     assert first == second
-    assert set(first) == {str(r) for r in ROLE_PERMISSIONS}
+    assert set(first) == {str(r) for r in ROLE_PERMISSIONS} | set(DUTY_GROUPS)
 
 
 def test_setup_roles_removes_a_permission_added_by_hand(db):
