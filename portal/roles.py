@@ -32,6 +32,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "training.claim": READ_WRITE,
         "training.paymentbatch": READ_WRITE,
         "training.payment": VIEW,
+        "indicators.target": FULL,
+        "indicators.indicatorrun": VIEW,
         "portal.auditevent": VIEW,
         "portal.job": VIEW,
         "django_celery_beat.periodictask": FULL,
@@ -54,6 +56,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "training.claim": READ_WRITE,
         "training.paymentbatch": READ_WRITE,
         "training.payment": VIEW,
+        "indicators.target": VIEW,
+        "indicators.indicatorrun": VIEW,
         "portal.auditevent": VIEW,
         "portal.job": VIEW,
     },
@@ -70,6 +74,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "training.apprenticeship": VIEW,
         "training.subsidyrule": VIEW,
         "training.claim": VIEW,
+        "indicators.target": VIEW,
+        "indicators.indicatorrun": VIEW,
     },
 }
 

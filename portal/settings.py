@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -157,6 +158,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The schedule lives in code and is copied into django-celery-beat's tables, where staff can edit it.
+CELERY_BEAT_SCHEDULE = {
+    "indicators-nightly": {
+        "task": "indicators.compute_open_periods",
+        "schedule": crontab(hour=2, minute=0),
+        "options": {"expires": 6 * 3600},
+    },
+}
 
 # --- Sessions and passwords -----------------------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -267,4 +276,6 @@ PERSONAL_DATA_DEV_KEYS = DEBUG
 # --- Portal -------------------------------------------------------------------------------------------
 # Claims above this many yuan need an approver from the city union (four eyes and one more level).
 CLAIM_CITY_APPROVAL_THRESHOLD = env_int("CLAIM_CITY_APPROVAL_THRESHOLD", 50_000, minimum=0)
+# A period is recomputed every night until this many days after its end; then its last snapshot stands.
+INDICATOR_GRACE_DAYS = env_int("INDICATOR_GRACE_DAYS", 30, minimum=0)
 PORTAL_NAME = _("Industrial-Worker Reform Portal")

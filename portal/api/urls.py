@@ -4,6 +4,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from indicators.api import IndicatorValueViewSet, IndicatorViewSet
+from training.api import (
+    ApprenticeshipViewSet,
+    ClaimViewSet,
+    EnrollmentViewSet,
+    PaymentBatchViewSet,
+    SubsidyRuleViewSet,
+    TrainingProgramViewSet,
+)
 from workers.api import (
     CraftsmanAwardViewSet,
     CraftsmanTitleViewSet,
@@ -15,6 +24,8 @@ from workers.api import (
 )
 
 router = DefaultRouter()
+router.register("indicators", IndicatorViewSet, basename="indicator")
+router.register("indicator-values", IndicatorValueViewSet, basename="indicator-value")
 router.register("districts", DistrictViewSet, basename="district")
 router.register("enterprises", EnterpriseViewSet, basename="enterprise")
 router.register("workers", WorkerViewSet, basename="worker")
@@ -22,6 +33,12 @@ router.register("employments", EmploymentViewSet, basename="employment")
 router.register("certificates", SkillCertificateViewSet, basename="certificate")
 router.register("craftsman-titles", CraftsmanTitleViewSet, basename="craftsman-title")
 router.register("craftsman-awards", CraftsmanAwardViewSet, basename="craftsman-award")
+router.register("training-programs", TrainingProgramViewSet, basename="training-program")
+router.register("enrollments", EnrollmentViewSet, basename="enrollment")
+router.register("apprenticeships", ApprenticeshipViewSet, basename="apprenticeship")
+router.register("subsidy-rules", SubsidyRuleViewSet, basename="subsidy-rule")
+router.register("claims", ClaimViewSet, basename="claim")
+router.register("payment-batches", PaymentBatchViewSet, basename="payment-batch")
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -1,0 +1,161 @@
+"""The engine: run every source once for a period, derive every indicator for every district and the
+city, and write the snapshot in one transaction, so a reader never sees half a run.
+
+A run row is created first (status "running", visible at once), the figures are computed, and then
+the values and the "succeeded" status are committed together. A worker killed in between leaves a
+"running" run with no values; readers only ever use succeeded runs, and `runs_fail_stale` marks
+such a run failed once it is older than any run can take.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from collections import defaultdict
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from indicators.choices import Kind, RunStatus, Trigger
+from indicators.definitions import INDICATORS
+from indicators.models import IndicatorRun, IndicatorValue
+from indicators.periods import Period
+from indicators.sources import SOURCES, Counts
+from workers.models import District
+
+log = logging.getLogger(__name__)
+
+
+def collect(period: Period, *, kind: str | None = None) -> Counts:
+    """All counts of all sources (of one kind, if given), per district."""
+    merged: Counts = defaultdict(dict)
+    for src in SOURCES:
+        if kind is not None and src.kind != kind:
+            continue
+        for district_id, counts in src.counts(period).items():
+            if district_id is not None:
+                merged[district_id].update(counts)
+    return merged
+
+
+def _city(counts: Counts) -> dict[str, Decimal]:
+    """Every count is additive across districts: each fact row counts toward exactly one district."""
+    total: dict[str, Decimal] = defaultdict(Decimal)
+    for per_district in counts.values():
+        for name, number in per_district.items():
+            total[name] += number
+    return total
+
+
+def derive(period: Period, counts: Counts, ytd_flows: Counts | None) -> list[IndicatorValue]:
+    """Every indicator for every district and for the city (district None), as unsaved rows."""
+    district_ids = list(District.objects.order_by("pk").values_list("pk", flat=True))
+    tables = {d: counts.get(d, {}) for d in district_ids} | {None: _city(counts)}
+    ytd_tables = None
+    if ytd_flows is not None:
+        ytd_tables = {d: ytd_flows.get(d, {}) for d in district_ids} | {None: _city(ytd_flows)}
+    values = []
+    for indicator in INDICATORS.values():
+        for district_id, table in tables.items():
+            numerator = table.get(indicator.numerator, Decimal(0))
+            denominator = table.get(indicator.denominator, Decimal(0)) if indicator.denominator else None
+            if indicator.kind == Kind.FLOW and ytd_tables is not None:
+                ytd = ytd_tables[district_id]
+                ytd_num = ytd.get(indicator.numerator, Decimal(0))
+                ytd_den = ytd.get(indicator.denominator, Decimal(0)) if indicator.denominator else None
+            else:
+                ytd_num, ytd_den = numerator, denominator
+            values.append(
+                IndicatorValue(
+                    indicator=indicator.code,
+                    district_id=district_id,
+                    period=period.code,
+                    numerator=numerator,
+                    denominator=denominator,
+                    value=indicator.value_of(numerator, denominator),
+                    ytd_numerator=ytd_num,
+                    ytd_denominator=ytd_den,
+                    ytd_value=indicator.value_of(ytd_num, ytd_den),
+                )
+            )
+    return values
+
+
+def compute_figures(period: Period) -> list[IndicatorValue]:
+    counts = collect(period)
+    # Flows are also counted from 1 January, to compare with the year's pro-rated target.
+    starts_the_year = period.start == period.year_to_date.start
+    ytd_flows = None if starts_the_year else collect(period.year_to_date, kind=Kind.FLOW)
+    return derive(period, counts, ytd_flows)
+
+
+def run_start(*, period: Period, trigger: str = Trigger.COMMAND, user=None) -> IndicatorRun:
+    return IndicatorRun.objects.create(
+        period=period.code,
+        period_kind=period.kind,
+        period_start=period.start,
+        period_end=period.end,
+        trigger=trigger,
+        triggered_by=user if getattr(user, "pk", None) else None,
+    )
+
+
+def run_execute(run_id: int) -> IndicatorRun:
+    """Compute a started run's figures and commit them with its success; a failure marks it failed."""
+    run = IndicatorRun.objects.get(pk=run_id)
+    period = Period.parse(run.period)
+    began = time.monotonic()
+    try:
+        values = compute_figures(period)
+        with transaction.atomic():
+            # Only a run still "running" may succeed: a run the stale-run check failed stays failed.
+            claimed = IndicatorRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+                status=RunStatus.SUCCEEDED,
+                finished_at=timezone.now(),
+                duration_ms=int((time.monotonic() - began) * 1000),
+            )
+            if claimed != 1:
+                raise RuntimeError(f"run {run.pk} is no longer running; its figures are discarded")
+            for value in values:
+                value.run_id = run.pk
+            IndicatorValue.objects.bulk_create(values, batch_size=1000)
+    except Exception as exc:
+        IndicatorRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:5000]
+        )
+        log.exception("Indicator run %s for %s failed", run.pk, run.period)
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def compute_period(period: Period, *, trigger: str = Trigger.COMMAND, user=None) -> IndicatorRun:
+    return run_execute(run_start(period=period, trigger=trigger, user=user).pk)
+
+
+def runs_fail_stale(*, older_than: datetime.timedelta | None = None) -> int:
+    """Runs still "running" long after any run could take: their worker died. Mark them failed."""
+    older_than = older_than or datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    return IndicatorRun.objects.filter(
+        status=RunStatus.RUNNING, started_at__lt=timezone.now() - older_than
+    ).update(
+        status=RunStatus.FAILED,
+        finished_at=timezone.now(),
+        error="The worker stopped during the run; the previous snapshot stays in use.",
+    )
+
+
+def open_periods(today: datetime.date, *, grace_days: int) -> list[Period]:
+    """Periods recomputed tonight: the current ones and those ended less than grace_days ago."""
+    periods = set()
+    for kind in ("year", "quarter", "month"):
+        current = Period.containing(today, kind)
+        periods.add(current)
+        previous = current.previous()
+        while (today - previous.end).days <= grace_days:
+            periods.add(previous)
+            previous = previous.previous()
+    return sorted(periods, key=lambda p: (p.start, p.end))
