@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from indicators.choices import Kind, RunStatus, Trigger
 from indicators.definitions import INDICATORS
-from indicators.models import IndicatorRun, IndicatorValue
+from indicators.models import EnterpriseFigure, IndicatorRun, IndicatorValue
 from indicators.periods import Period
 from indicators.sources import SOURCES, Counts
 from workers.models import District
@@ -29,13 +29,13 @@ from workers.models import District
 log = logging.getLogger(__name__)
 
 
-def collect(period: Period, *, kind: str | None = None) -> Counts:
+def collect(period: Period, run_id: int, *, kind: str | None = None) -> Counts:
     """All counts of all sources (of one kind, if given), per district."""
     merged: Counts = defaultdict(dict)
     for src in SOURCES:
         if kind is not None and src.kind != kind:
             continue
-        for district_id, counts in src.counts(period).items():
+        for district_id, counts in src.counts(period, run_id).items():
             if district_id is not None:
                 merged[district_id].update(counts)
     return merged
@@ -84,11 +84,11 @@ def derive(period: Period, counts: Counts, ytd_flows: Counts | None) -> list[Ind
     return values
 
 
-def compute_figures(period: Period) -> list[IndicatorValue]:
-    counts = collect(period)
+def compute_figures(period: Period, run_id: int) -> list[IndicatorValue]:
+    counts = collect(period, run_id)
     # Flows are also counted from 1 January, to compare with the year's pro-rated target.
     starts_the_year = period.start == period.year_to_date.start
-    ytd_flows = None if starts_the_year else collect(period.year_to_date, kind=Kind.FLOW)
+    ytd_flows = None if starts_the_year else collect(period.year_to_date, run_id, kind=Kind.FLOW)
     return derive(period, counts, ytd_flows)
 
 
@@ -109,8 +109,12 @@ def run_execute(run_id: int) -> IndicatorRun:
     period = Period.parse(run.period)
     began = time.monotonic()
     try:
-        values = compute_figures(period)
+        # One transaction for the detail rows, the values and the success: all of the run, or none.
         with transaction.atomic():
+            values = compute_figures(period, run.pk)
+            for value in values:
+                value.run_id = run.pk
+            IndicatorValue.objects.bulk_create(values, batch_size=1000)
             # Only a run still "running" may succeed: a run the stale-run check failed stays failed.
             claimed = IndicatorRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
                 status=RunStatus.SUCCEEDED,
@@ -119,9 +123,8 @@ def run_execute(run_id: int) -> IndicatorRun:
             )
             if claimed != 1:
                 raise RuntimeError(f"run {run.pk} is no longer running; its figures are discarded")
-            for value in values:
-                value.run_id = run.pk
-            IndicatorValue.objects.bulk_create(values, batch_size=1000)
+            # Older runs keep their indicator values for history; their enterprise detail goes.
+            EnterpriseFigure.objects.filter(run__period=run.period).exclude(run=run).delete()
     except Exception as exc:
         IndicatorRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
             status=RunStatus.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:5000]

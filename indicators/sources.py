@@ -1,6 +1,7 @@
 """The counts behind the indicators: one GROUP BY district query per source table, per period.
 
-Each source returns ``{district_id: {count_name: number}}`` for a period. Stock sources count the
+Each source returns ``{district_id: {count_name: number}}`` for a period (and may write detail
+rows of the run it is given, such as per-enterprise figures). Stock sources count the
 state on the period's last day (a worker counts in the district of the employment valid that day,
 with the highest certificate valid that day); flow sources count what happened within the period.
 No source loops over rows in Python: the database aggregates, Python merges ten rows per source.
@@ -28,7 +29,7 @@ Counts = dict[int, dict[str, Decimal]]
 class Source:
     name: str
     kind: str
-    counts: Callable[[Period], Counts]
+    counts: Callable[[Period, int], Counts]
     provides: tuple[str, ...]
 
 
@@ -57,11 +58,12 @@ def _rows_to_counts(rows, names: tuple[str, ...]) -> Counts:
 
 # --- Stocks ---------------------------------------------------------------------------------------------
 
-WORKER_STOCK_SQL = """
-SELECT e.district_id,
-       COUNT(*) AS employed,
-       COUNT(*) FILTER (WHERE c.best >= %(skilled)s) AS skilled,
-       COUNT(*) FILTER (WHERE c.best >= %(high)s) AS high_skill
+ENTERPRISE_STOCK_SQL = """
+INSERT INTO {figures} (run_id, enterprise_id, district_id, employed, skilled, high_skill)
+SELECT %(run)s, e.enterprise_id, e.district_id,
+       COUNT(*),
+       COUNT(*) FILTER (WHERE c.best >= %(skilled)s),
+       COUNT(*) FILTER (WHERE c.best >= %(high)s)
 FROM {employment} e
 LEFT JOIN (
     SELECT worker_id, MAX(level) AS best
@@ -70,30 +72,46 @@ LEFT JOIN (
     GROUP BY worker_id
 ) c ON c.worker_id = e.worker_id
 WHERE e.started_on <= %(day)s AND (e.ended_on IS NULL OR e.ended_on > %(day)s)
-GROUP BY e.district_id
+GROUP BY e.enterprise_id, e.district_id
+"""
+
+DISTRICT_FROM_ENTERPRISES_SQL = """
+SELECT district_id, SUM(employed), SUM(skilled), SUM(high_skill)
+FROM {figures} WHERE run_id = %(run)s GROUP BY district_id
 """
 
 
 @source(kind=Kind.STOCK, provides=("employed", "skilled", "high_skill"))
-def worker_stock(period: Period) -> Counts:
-    """Employed workers, skilled and high-skill, on the last day; one statement over two tables.
+def worker_stock(period: Period, run_id: int) -> Counts:
+    """Employed, skilled and high-skill workers on the last day, per enterprise and per district.
 
-    Hand-written because the ORM cannot join a grouped derived table; the same skilled / high-skill
-    thresholds as workers.skills.
+    The one heavy scan (employments valid that day joined with each worker's best valid certificate)
+    writes the per-enterprise figures straight into the snapshot with INSERT … SELECT; the district
+    counts are then summed from those few hundred thousand rows. Hand-written SQL because the ORM
+    cannot join a grouped derived table; the thresholds are workers.skills'.
     """
+    from indicators.models import EnterpriseFigure
     from workers.models import Employment, SkillCertificate
 
-    sql = WORKER_STOCK_SQL.format(
-        employment=Employment._meta.db_table, certificate=SkillCertificate._meta.db_table
-    )
-    params = {"day": period.end, "skilled": int(SKILLED_MIN_LEVEL), "high": int(HIGH_SKILL_MIN_LEVEL)}
+    tables = {
+        "figures": EnterpriseFigure._meta.db_table,
+        "employment": Employment._meta.db_table,
+        "certificate": SkillCertificate._meta.db_table,
+    }
+    params = {
+        "run": run_id,
+        "day": period.end,
+        "skilled": int(SKILLED_MIN_LEVEL),
+        "high": int(HIGH_SKILL_MIN_LEVEL),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(ENTERPRISE_STOCK_SQL.format(**tables), params)
+        cursor.execute(DISTRICT_FROM_ENTERPRISES_SQL.format(**tables), {"run": run_id})
         return _rows_to_counts(cursor.fetchall(), ("employed", "skilled", "high_skill"))
 
 
 @source(kind=Kind.STOCK, provides=("craftsmen",))
-def craftsmen_stock(period: Period) -> Counts:
+def craftsmen_stock(period: Period, run_id: int) -> Counts:
     from workers.models import Employment
 
     day = period.end
@@ -108,7 +126,7 @@ def craftsmen_stock(period: Period) -> Counts:
 
 
 @source(kind=Kind.STOCK, provides=("apprenticeships_active",))
-def apprenticeship_stock(period: Period) -> Counts:
+def apprenticeship_stock(period: Period, run_id: int) -> Counts:
     from training.models import Apprenticeship
 
     day = period.end
@@ -126,7 +144,7 @@ def apprenticeship_stock(period: Period) -> Counts:
 
 
 @source(kind=Kind.FLOW, provides=("enrollments",))
-def enrollment_flow(period: Period) -> Counts:
+def enrollment_flow(period: Period, run_id: int) -> Counts:
     from training.models import Enrollment
 
     rows = (
@@ -139,7 +157,7 @@ def enrollment_flow(period: Period) -> Counts:
 
 
 @source(kind=Kind.FLOW, provides=("subsidy_paid", "tuition_paid", "award_paid"))
-def payment_flow(period: Period) -> Counts:
+def payment_flow(period: Period, run_id: int) -> Counts:
     from training.choices import ClaimKind, PaymentStatus
     from training.models import Payment
 

@@ -87,3 +87,26 @@ class IndicatorValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator} {self.period} {self.district or 'city'}: {self.value}"
+
+
+class EnterpriseFigure(models.Model):
+    """Per-enterprise stock counts of a run, for drill-downs that rank enterprises (e.g. by high-skill
+    share). Written by the engine with one INSERT … SELECT; kept only for the newest run of a period."""
+
+    run = models.ForeignKey(IndicatorRun, on_delete=models.CASCADE, related_name="enterprise_figures")
+    enterprise = models.ForeignKey("workers.Enterprise", on_delete=models.CASCADE, related_name="+")
+    district = models.ForeignKey("workers.District", on_delete=models.PROTECT, related_name="+")
+    employed = models.PositiveIntegerField(_("employed workers"))
+    skilled = models.PositiveIntegerField(_("skilled workers"))
+    high_skill = models.PositiveIntegerField(_("high-skill talents"))
+
+    scope_district_path = "district"
+
+    class Meta:
+        verbose_name = _("enterprise figure")
+        verbose_name_plural = _("enterprise figures")
+        indexes = [models.Index(fields=["run", "district", "-high_skill"], name="entfig_run_district")]
+        constraints = [models.UniqueConstraint(fields=["run", "enterprise"], name="entfig_once_per_run")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} in run {self.run_id}"

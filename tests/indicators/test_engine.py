@@ -212,7 +212,7 @@ def test_running_twice_gives_the_same_figures(city):
 def test_a_failed_run_leaves_the_last_good_snapshot_in_place(city, monkeypatch):
     good = engine.compute_period(Period.parse("2025"))
 
-    def broken(period):
+    def broken(period, run_id):
         raise RuntimeError("database went away")
 
     from indicators import sources
@@ -294,3 +294,19 @@ def test_periods_parse(code, start, end):
 def test_bad_periods_are_refused(code):
     with pytest.raises(ValueError):
         Period.parse(code)
+
+
+def test_enterprise_figures_are_kept_for_the_newest_run_only(city):
+    from indicators.models import EnterpriseFigure
+
+    first = engine.compute_period(Period.parse("2025"))
+    rows = {
+        (f.enterprise.district.code, f.employed, f.skilled, f.high_skill)
+        for f in EnterpriseFigure.objects.filter(run=first).select_related("enterprise__district")
+    }
+    # Beilun's firm: w1, w2, w3, w7 employed at year end; Haishu's: w4 and w6 (w5 left in June).
+    assert rows == {("330206", 4, 3, 1), ("330203", 2, 1, 0)}
+    second = engine.compute_period(Period.parse("2025"))
+    assert not EnterpriseFigure.objects.filter(run=first).exists()
+    assert EnterpriseFigure.objects.filter(run=second).count() == 2
+    assert IndicatorValue.objects.filter(run=first).exists()  # history of the figures themselves stays
