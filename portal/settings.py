@@ -247,7 +247,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"SkillLevelEnum": "workers.choices.SkillLevel"},
+    # Several models have a "kind", "level" or "status": name each choice set after its class.
+    "ENUM_NAME_OVERRIDES": {
+        "SkillLevelEnum": "workers.choices.SkillLevel",
+        "TitleLevelEnum": "workers.choices.TitleLevel",
+        "DistrictKindEnum": "workers.choices.DistrictKind",
+        "ClaimKindEnum": "training.choices.ClaimKind",
+        "ClaimStatusEnum": "training.choices.ClaimStatus",
+        "EnrollmentStatusEnum": "training.choices.EnrollmentStatus",
+        "BatchStatusEnum": "training.choices.BatchStatus",
+        "PaymentStatusEnum": "training.choices.PaymentStatus",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------------------
