@@ -141,7 +141,8 @@ def compute_period(period: Period, *, trigger: str = Trigger.COMMAND, user=None)
 
 def runs_fail_stale(*, older_than: datetime.timedelta | None = None) -> int:
     """Runs still "running" long after any run could take: their worker died. Mark them failed."""
-    older_than = older_than or datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    if older_than is None:
+        older_than = datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
     return IndicatorRun.objects.filter(
         status=RunStatus.RUNNING, started_at__lt=timezone.now() - older_than
     ).update(
