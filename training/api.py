@@ -1,0 +1,436 @@
+"""REST endpoints of training and money: scoped reads, the payee account masked, every write a service call."""
+
+from django.db.models import Count, F, Q, Sum
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from portal.access import Level, as_scope
+from portal.api.permissions import ScopedModelPermissions
+from portal.masking import mask_bank_account
+from training import services
+from training.choices import ClaimKind, Degree, PaymentStatus, ProgramType
+from training.filters import (
+    ApprenticeshipFilterSet,
+    ClaimFilterSet,
+    EnrollmentFilterSet,
+    PaymentBatchFilterSet,
+    SubsidyRuleFilterSet,
+    TrainingProgramFilterSet,
+)
+from training.models import (
+    Apprenticeship,
+    Claim,
+    Enrollment,
+    PaymentBatch,
+    SubsidyRule,
+    TrainingProgram,
+    TuitionDetail,
+)
+from workers.api import (
+    ChangeActionPermissions,
+    MaskedField,
+    ScopedPrimaryKeyRelatedField,
+    ServiceInputSerializer,
+    ServiceViewSet,
+)
+from workers.choices import SkillLevel
+from workers.models import CraftsmanAward, District, SkillCertificate, Worker
+
+# --- Permissions -----------------------------------------------------------------------------------------
+
+
+class ClaimSubmitPermissions(ScopedModelPermissions):
+    """Staff submit with the role's add permission; a worker applies online without one.
+
+    Workers hold no model permission (portal/roles.py); whose claim a worker may submit is the
+    service's check, the same one the self-service pages rely on.
+    """
+
+    def has_permission(self, request, view):
+        if request.method == "POST" and as_scope(request.user).level == Level.WORKER:
+            return True
+        return super().has_permission(request, view)
+
+
+class StaffReadPermissions(ScopedModelPermissions):
+    """Reading needs the view permission too: payment batches are the payment clerks' business."""
+
+    perms_map = {
+        **ScopedModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+class StaffChangePermissions(StaffReadPermissions):
+    perms_map = {**StaffReadPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
+
+
+# --- Training programs, enrolments, apprenticeships, rules (read-only) --------------------------------------
+
+
+class TrainingProgramSerializer(serializers.ModelSerializer):
+    district_code = serializers.CharField(read_only=True)
+    provider_enterprise_name = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = TrainingProgram
+        fields = [
+            "id", "name", "program_type", "provider_enterprise", "provider_enterprise_name", "provider_school",
+            "district", "district_code", "occupation", "target_level", "starts_on", "ends_on", "capacity",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class TrainingProgramViewSet(ServiceViewSet):
+    """Training programs of the user's district (every district for city staff); edited in the admin."""
+
+    queryset = TrainingProgram.objects.annotate(
+        district_code=F("district__code"), provider_enterprise_name=F("provider_enterprise__name")
+    )
+    serializer_class = TrainingProgramSerializer
+    filterset_class = TrainingProgramFilterSet
+
+
+class EnrollmentSerializer(serializers.ModelSerializer):
+    worker_name = serializers.CharField(read_only=True)
+    program_name = serializers.CharField(read_only=True)
+    district_code = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Enrollment
+        fields = [
+            "id", "worker", "worker_name", "program", "program_name", "district", "district_code",
+            "enrolled_on", "status", "completed_on", "certificate",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class EnrollmentViewSet(ServiceViewSet):
+    """Enrolments: one row is one training person-time, counted in the worker's district on the day."""
+
+    # Names by a join, not select_related: loading the worker would decrypt their personal data.
+    queryset = Enrollment.objects.annotate(
+        worker_name=F("worker__name"), program_name=F("program__name"), district_code=F("district__code")
+    )
+    serializer_class = EnrollmentSerializer
+    filterset_class = EnrollmentFilterSet
+
+
+class ApprenticeshipSerializer(serializers.ModelSerializer):
+    master_name = serializers.CharField(read_only=True)
+    apprentice_name = serializers.CharField(read_only=True)
+    enterprise_name = serializers.CharField(read_only=True)
+    district_code = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Apprenticeship
+        fields = [
+            "id", "master", "master_name", "apprentice", "apprentice_name", "enterprise", "enterprise_name",
+            "district", "district_code", "occupation", "skill_target", "starts_on", "ends_on", "terminated_on",
+            "outcome_certificate",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ApprenticeshipViewSet(ServiceViewSet):
+    """Master-apprentice pairs (师带徒); a worker sees the pairs they are master or apprentice in."""
+
+    queryset = Apprenticeship.objects.annotate(
+        master_name=F("master__name"),
+        apprentice_name=F("apprentice__name"),
+        enterprise_name=F("enterprise__name"),
+        district_code=F("district__code"),
+    )
+    serializer_class = ApprenticeshipSerializer
+    filterset_class = ApprenticeshipFilterSet
+
+
+class SubsidyRuleSerializer(serializers.ModelSerializer):
+    # Named as on certificates and workers, so the schema has one enum for one ladder.
+    skill_level = serializers.ChoiceField(
+        source="level", choices=SkillLevel.choices, read_only=True, allow_null=True
+    )
+    title_name = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = SubsidyRule
+        fields = [
+            "id", "kind", "name", "valid_from", "valid_to", "skill_level", "program_type", "district",
+            "title", "title_name", "locally_trained", "amount", "rate", "cap", "window_months", "yearly_limit",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SubsidyRuleViewSet(ServiceViewSet):
+    """The rules that decide what a claim is worth, with their validity dates; every signed-in user may
+    read them. The city union edits them in the admin."""
+
+    queryset = SubsidyRule.objects.annotate(title_name=F("title__name"))
+    serializer_class = SubsidyRuleSerializer
+    filterset_class = SubsidyRuleFilterSet
+
+
+# --- Claims ------------------------------------------------------------------------------------------------
+
+
+class TuitionDetailSerializer(serializers.ModelSerializer):
+    has_receipt = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TuitionDetail
+        fields = [
+            "degree", "institution", "major", "tuition_paid", "paid_on", "relevant_to_job", "has_receipt",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_has_receipt(self, obj) -> bool:
+        return bool(obj.receipt)
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+    worker_name = serializers.CharField(read_only=True)
+    district_code = serializers.CharField(read_only=True)
+    rule_name = serializers.CharField(read_only=True)
+    payee_account = MaskedField(mask_bank_account)
+    tuition = TuitionDetailSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id", "reference", "kind", "status", "worker", "worker_name", "district", "district_code", "amount",
+            "rule", "rule_name", "reference_date", "certificate", "subsidy_occupation", "subsidy_level",
+            "apprenticeship", "award", "tuition", "payee_name", "payee_account", "submitted_at",
+            "submitted_online", "submitted_by", "reviewed_at", "reviewed_by", "approved_at", "approved_by",
+            "paid_at", "closed_reason", "note",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+TUITION_FIELDS = ("degree", "institution", "major", "tuition_paid", "paid_on", "relevant_to_job", "receipt")
+
+
+class ClaimSubmitSerializer(ServiceInputSerializer):
+    """What a claim needs depends on its kind: a certificate for a skill subsidy, the apprenticeship for a
+    master's stipend, the award for a craftsman award, the tuition fields (and a receipt) for tuition."""
+
+    refused_fields = {
+        "amount": _("The amount comes from the rule in force; it cannot be given."),
+        "status": _("A claim starts as submitted; it moves on through the review and approval actions."),
+        "district": _("A claim counts in the worker's district."),
+        "payee_account": _("The payout goes to the bank account on the worker's record."),
+    }
+
+    worker = ScopedPrimaryKeyRelatedField(queryset=Worker.objects.only("pk"))
+    kind = serializers.ChoiceField(choices=ClaimKind.choices)
+    certificate = ScopedPrimaryKeyRelatedField(
+        queryset=SkillCertificate.objects.only("pk"), required=False, allow_null=True
+    )
+    program_type = serializers.ChoiceField(choices=ProgramType.choices, required=False, allow_blank=True)
+    apprenticeship = ScopedPrimaryKeyRelatedField(
+        queryset=Apprenticeship.objects.only("pk"), required=False, allow_null=True
+    )
+    award = ScopedPrimaryKeyRelatedField(
+        queryset=CraftsmanAward.objects.only("pk"), required=False, allow_null=True
+    )
+    degree = serializers.ChoiceField(choices=Degree.choices, required=False)
+    institution = serializers.CharField(required=False, max_length=128)
+    major = serializers.CharField(required=False, max_length=128)
+    tuition_paid = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+    paid_on = serializers.DateField(required=False)
+    relevant_to_job = serializers.BooleanField(required=False)
+    receipt = serializers.FileField(required=False, max_length=100)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class NoteSerializer(ServiceInputSerializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class ReasonSerializer(ServiceInputSerializer):
+    reason = serializers.CharField(max_length=255)
+
+
+def _pk(obj) -> int | None:
+    return obj.pk if obj is not None else None
+
+
+@extend_schema_view(create=extend_schema(responses={201: ClaimSerializer}))
+class ClaimViewSet(ServiceViewSet):
+    """Claims of every kind (skill subsidy, apprenticeship stipend, tuition, craftsman award) in the
+    user's scope; a worker sees only their own. The payee account is always masked.
+
+    A claim moves `submitted → reviewed → approved → paid` through the actions below (paid through a
+    payment batch), or is rejected (from submitted or reviewed) or cancelled (when approved and in no
+    batch) with a reason. Four eyes: the reviewer and the approver are two people other than the
+    submitter, and large amounts need a city approver."""
+
+    queryset = Claim.objects.select_related("tuition").annotate(
+        worker_name=F("worker__name"), district_code=F("district__code"), rule_name=F("rule__name")
+    )
+    serializer_class = ClaimSerializer
+    input_serializers = {
+        "create": ClaimSubmitSerializer,
+        "review": NoteSerializer,
+        "approve": NoteSerializer,
+        "reject": ReasonSerializer,
+        "cancel": ReasonSerializer,
+    }
+    filterset_class = ClaimFilterSet
+    permission_classes = [ClaimSubmitPermissions]
+
+    def create(self, request, *args, **kwargs):
+        """Submit a claim; the amount comes from the rule in force, and a refusal names the rule and why
+        (on the field it concerns). A worker may submit only their own claim, which counts as online."""
+        data = self.service_input()
+        tuition = {name: data.pop(name) for name in TUITION_FIELDS if name in data}
+        claim = services.claim_submit(
+            by=request.user,
+            worker_id=data["worker"].pk,
+            kind=data["kind"],
+            certificate_id=_pk(data.get("certificate")),
+            apprenticeship_id=_pk(data.get("apprenticeship")),
+            award_id=_pk(data.get("award")),
+            tuition=tuition or None,
+            program_type=data.get("program_type", ""),
+            online=as_scope(request.user).level == Level.WORKER,
+            note=data.get("note", ""),
+        )
+        return self.read_back(claim, status.HTTP_201_CREATED)
+
+    def _transition(self, service, **kwargs):
+        claim = self.get_object()  # 404 outside the write scope
+        service(claim_id=claim.pk, by=self.request.user, **self.service_input(), **kwargs)
+        return self.read_back(claim)
+
+    @extend_schema(responses=ClaimSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ChangeActionPermissions])
+    def review(self, request, pk=None):
+        """Mark a submitted claim reviewed (not by its submitter)."""
+        return self._transition(services.claim_review)
+
+    @extend_schema(responses=ClaimSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ChangeActionPermissions])
+    def approve(self, request, pk=None):
+        """Approve a reviewed claim: by someone other than its submitter and reviewer, and by a city
+        approver above the configured threshold."""
+        return self._transition(services.claim_approve)
+
+    @extend_schema(responses=ClaimSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ChangeActionPermissions])
+    def reject(self, request, pk=None):
+        """Reject a submitted or reviewed claim; the worker reads the reason."""
+        return self._transition(services.claim_reject)
+
+    @extend_schema(responses=ClaimSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ChangeActionPermissions])
+    def cancel(self, request, pk=None):
+        """Cancel an approved claim that waits in no payment batch."""
+        return self._transition(services.claim_cancel)
+
+
+# --- Payment batches -----------------------------------------------------------------------------------------
+
+
+class PaymentBatchSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+    district_code = serializers.CharField(read_only=True, allow_null=True)
+    payment_count = serializers.IntegerField(read_only=True)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    paid_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    returned_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = PaymentBatch
+        fields = [
+            "id", "reference", "district", "district_code", "status", "created_at", "created_by",
+            "exported_at", "closed_at", "note", "payment_count", "total", "paid_total", "returned_total",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class PaymentBatchCreateSerializer(ServiceInputSerializer):
+    district = serializers.PrimaryKeyRelatedField(
+        queryset=District.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("Empty: a city-wide batch (city staff only)."),
+    )
+    claims = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        max_length=50_000,
+        help_text=_(
+            "Only these claims; otherwise every approved claim in the district that waits in no batch."
+        ),
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class PaymentBatchPaySerializer(ServiceInputSerializer):
+    bank_reference = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    claims = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        max_length=50_000,
+        help_text=_("Only these claims' payments; otherwise every payment of the batch still waiting."),
+    )
+
+
+class PaymentBatchPaidSerializer(serializers.Serializer):
+    paid = serializers.IntegerField(help_text=_("Payments marked paid by this request (0 on a repeat)."))
+    batch = PaymentBatchSerializer()
+
+
+_MONEY = {
+    "payment_count": Count("payments"),
+    "total": Sum("payments__amount"),
+    "paid_total": Sum("payments__amount", filter=Q(payments__status=PaymentStatus.PAID)),
+    "returned_total": Sum("payments__amount", filter=Q(payments__status=PaymentStatus.RETURNED)),
+}
+
+
+@extend_schema_view(create=extend_schema(responses={201: PaymentBatchSerializer}))
+class PaymentBatchViewSet(ServiceViewSet):
+    """Payment batches of approved claims, for union staff who handle payments.
+
+    **The bank disbursement file is not available through the API.** It is the one export with full
+    account numbers: payment staff download it in the admin, where each download is logged. Here a
+    batch is created from approved claims and, when the bank confirms, marked paid (safe to repeat:
+    a claim is never paid twice)."""
+
+    queryset = PaymentBatch.objects.annotate(district_code=F("district__code"), **_MONEY)
+    serializer_class = PaymentBatchSerializer
+    input_serializers = {"create": PaymentBatchCreateSerializer, "pay": PaymentBatchPaySerializer}
+    filterset_class = PaymentBatchFilterSet
+    permission_classes = [StaffReadPermissions]
+
+    def create(self, request, *args, **kwargs):
+        data = self.service_input()
+        batch = services.batch_create(
+            by=request.user,
+            district_id=_pk(data.get("district")),
+            claim_ids=data.get("claims"),
+            note=data.get("note", ""),
+        )
+        return self.read_back(batch, status.HTTP_201_CREATED)
+
+    @extend_schema(responses=PaymentBatchPaidSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[StaffChangePermissions])
+    def pay(self, request, pk=None):
+        """The bank confirmed: mark the batch's waiting payments (all, or those of `claims`) paid."""
+        batch = self.get_object()
+        data = self.service_input()
+        paid = services.claims_pay(
+            by=request.user,
+            batch_id=batch.pk,
+            claim_ids=data.get("claims"),
+            bank_reference=data.get("bank_reference", ""),
+        )
+        batch = self.queryset.get(pk=batch.pk)
+        context = self.get_serializer_context()
+        return Response({"paid": paid, "batch": PaymentBatchSerializer(batch, context=context).data})
