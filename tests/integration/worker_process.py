@@ -1,0 +1,94 @@
+"""Starting and stopping a real Celery worker process against the test database, for integration tests."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+from django.db import connection
+from kombu import Exchange, Queue
+
+from portal.celery import app
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_TIMEOUT = 60
+
+
+def test_database_url() -> str:
+    """DATABASE_URL with its database name swapped for the test database pytest-django created."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + quote(connection.settings_dict["NAME"])))
+
+
+test_database_url.__test__ = False  # a helper, not a test, despite its name
+
+
+def start_worker(*, queue: str, nodename: str, log_path: Path, env: dict | None = None) -> subprocess.Popen:
+    environment = dict(os.environ, DATABASE_URL=test_database_url(), **(env or {}))
+    celery = Path(sys.executable).parent / "celery"
+    with log_path.open("ab") as log:
+        # A session of its own, so the prefork children can be stopped (or killed) with the parent.
+        return subprocess.Popen(
+            [
+                str(celery),
+                "-A",
+                "portal",
+                "worker",
+                "--pool=prefork",
+                "--concurrency=1",
+                "-Q",
+                queue,
+                "-n",
+                nodename,
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_until_ready(worker: subprocess.Popen, nodename: str) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            pytest.fail(f"the Celery worker exited with code {worker.returncode} before it was ready")
+        if app.control.ping(destination=[nodename], timeout=1.0):
+            return
+    pytest.fail(f"the Celery worker {nodename} did not answer a ping within {READY_TIMEOUT} s")
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    if worker.poll() is not None:
+        return
+    # TERM is Celery's warm shutdown; KILL only if it hangs, so the test database can be dropped.
+    os.killpg(worker.pid, signal.SIGTERM)
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        kill_worker(worker)
+
+
+def kill_worker(worker: subprocess.Popen) -> None:
+    """SIGKILL the worker and its children at once: no shutdown, no cleanup, as when a machine dies."""
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+
+
+def delete_queue(queue: str) -> None:
+    """Remove the queue and its bindings from Redis (declaring it first tells kombu what to delete)."""
+    with app.connection_for_write() as conn:
+        bound = Queue(queue, Exchange(queue), routing_key=queue).bind(conn.default_channel)
+        bound.declare()
+        bound.delete()
