@@ -19,6 +19,19 @@ DEMO_ACCOUNTS = [
 ]
 
 
+def _demo_periods(today):
+    """This year, quarter and month, and enough earlier ones for the dashboards' trend charts."""
+    from indicators.periods import Period
+
+    periods = []
+    for kind in ("year", "quarter", "month"):
+        period = Period.containing(today, kind)
+        for _ in range(4 if kind == "year" else 8):
+            periods.append(period)
+            period = period.previous()
+    return periods
+
+
 class Command(BaseCommand):
     help = "Create the demo accounts and demo data (idempotent). Refuses to run with DEBUG=0."
 
@@ -46,6 +59,17 @@ class Command(BaseCommand):
         demo_registry()
         worker = Worker.objects.filter(name="张金达").first()
         User.objects.filter(username="worker_zhang").update(worker=worker)
+        self._compute_indicators()
         self.stdout.write(self.style.SUCCESS("Demo accounts (username / password / role):"))
         for username, password, label in rows:
             self.stdout.write(f"  {username:<16} {password:<20} {label}")
+
+    def _compute_indicators(self):
+        from django.utils import timezone
+
+        from indicators import engine
+        from indicators.selectors import latest_run
+
+        for period in _demo_periods(timezone.localdate()):
+            if latest_run(period.code) is None:
+                engine.compute_period(period)
