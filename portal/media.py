@@ -17,6 +17,7 @@ from portal.access import can_access
 #: upload folder (first path segment) -> "app_label.Model.field"
 PRIVATE_FILES: dict[str, str] = {
     "enterprise_plans": "workers.Enterprise.policy_plan_file",
+    "receipts": "training.TuitionDetail.receipt",
 }
 
 

@@ -207,6 +207,10 @@ class TuitionDetail(models.Model):
     relevant_to_job = models.BooleanField(_("major relevant to the job"))
     receipt = models.FileField(_("receipt"), upload_to="receipts/%Y/%m/", max_length=255, blank=True)
 
+    objects = ScopedQuerySet.as_manager()
+    scope_district_path = "claim__district"
+    scope_worker_path = "claim__worker"
+
     class Meta:
         verbose_name = _("tuition details")
         verbose_name_plural = _("tuition details")
