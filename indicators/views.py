@@ -1,0 +1,247 @@
+"""The dashboard pages: the city overview, a district's page, drill-downs to the records, their exports."""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from indicators import exports
+from indicators.dashboards import (
+    board_for,
+    comparison_chart,
+    default_period,
+    following,
+    period_groups,
+    period_label,
+    periods_with_snapshots,
+    trend_chart,
+)
+from indicators.definitions import INDICATORS
+from indicators.drilldowns import (
+    DRILLDOWNS,
+    EXPORT_LIMIT,
+    PER_PAGE,
+    display_cell,
+    drilldown_slugs_by_indicator,
+)
+from indicators.periods import Period
+from indicators.selectors import latest_run
+from portal.access import scope_for
+from portal.views import role_required, sees_dashboards
+from workers.models import District
+
+FORMATS = ("xlsx", "csv")
+NUMERIC = ("int", "percent", "decimal")
+
+
+def _chosen_period(request: HttpRequest, available: set[str]) -> tuple[Period, str]:
+    """The period asked for, or the default one and why the asked one could not be shown."""
+    code = (request.GET.get("period") or "").strip()
+    if code:
+        try:
+            return Period.parse(code), ""
+        except ValueError as exc:
+            return default_period(available, timezone.localdate()), str(exc)
+    return default_period(available, timezone.localdate()), ""
+
+
+def _query(**params) -> str:
+    return "?" + urlencode({k: v for k, v in params.items() if v})
+
+
+def _provisional_until(period: Period) -> datetime.date | None:
+    """Until when late records still change the period's figures (the nightly recomputation's grace)."""
+    closes = period.end + datetime.timedelta(days=settings.INDICATOR_GRACE_DAYS)
+    return closes if timezone.localdate() <= closes else None
+
+
+def _board_page(request: HttpRequest, district: District | None) -> HttpResponse:
+    scope = scope_for(request.user)
+    available = periods_with_snapshots()
+    period, period_error = _chosen_period(request, available)
+    indicator = request.GET.get("indicator") or ""
+    drillable = district is not None and scope.covers_district(district.pk)
+    viewer_district = scope.district_id if not scope.is_city else None
+    slugs = drilldown_slugs_by_indicator()
+    if not drillable:
+        slugs = {}
+    board = board_for(
+        period=period,
+        district=district,
+        indicator_code=indicator,
+        viewer_district_id=viewer_district,
+        drilldowns=slugs,
+    )
+    here = (
+        reverse("dashboard-district", args=[district.code]) if district is not None else reverse("dashboard")
+    )
+    query = {"period": period.code, "indicator": board.indicator.code}
+    own_page = None
+    if viewer_district and (district is None or district.pk != viewer_district):
+        own_page = reverse("dashboard-district", args=[request.user.district.code]) + _query(**query)
+    context = {
+        "board": board,
+        "district": district,
+        "period": period,
+        "period_label": period_label(period),
+        "period_error": period_error,
+        "period_groups": period_groups(available, timezone.localdate(), period),
+        "previous_link": here + _query(period=period.previous().code, indicator=board.indicator.code),
+        # No way into periods that have not begun: they can have no figures.
+        "next_link": (
+            here + _query(period=following(period).code, indicator=board.indicator.code)
+            if following(period).start <= timezone.localdate()
+            else ""
+        ),
+        "previous_label": period_label(period.previous()),
+        "next_label": period_label(following(period)),
+        "indicator_choices": [(i.code, i.name) for i in INDICATORS.values()],
+        "comparison_chart": comparison_chart(board) if board.run else None,
+        "trend_chart": trend_chart(board) if board.run else None,
+        "query": _query(**query),
+        "period_query": _query(period=period.code),
+        "drillable": drillable,
+        "drilldowns": list(DRILLDOWNS.values()) if drillable else [],
+        "own_page": own_page,
+        "provisional_until": _provisional_until(period),
+        "is_city_staff": scope.is_city,
+    }
+    template = "indicators/district.html" if district is not None else "indicators/city.html"
+    return render(request, template, context)
+
+
+@never_cache
+@role_required(sees_dashboards)
+def city_page(request: HttpRequest) -> HttpResponse:
+    return _board_page(request, None)
+
+
+@never_cache
+@role_required(sees_dashboards)
+def district_page(request: HttpRequest, code: str) -> HttpResponse:
+    # Every official may compare districts' aggregates; only the records behind them are scoped.
+    return _board_page(request, get_object_or_404(District, code=code))
+
+
+def _board_export(request: HttpRequest, district: District | None, fmt: str) -> HttpResponse:
+    if fmt not in FORMATS:
+        raise Http404
+    scope = scope_for(request.user)
+    period, _error = _chosen_period(request, periods_with_snapshots())
+    board = board_for(
+        period=period,
+        district=district,
+        indicator_code=request.GET.get("indicator"),
+        viewer_district_id=scope.district_id,
+    )
+    if board.run is None:
+        raise Http404
+    return exports.response(exports.board_report(board, portal_name=str(settings.PORTAL_NAME)), fmt)
+
+
+@never_cache
+@role_required(sees_dashboards)
+def city_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    return _board_export(request, None, fmt)
+
+
+@never_cache
+@role_required(sees_dashboards)
+def district_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    return _board_export(request, get_object_or_404(District, code=code), fmt)
+
+
+def _drilldown_rows(request: HttpRequest, code: str, slug: str, available: set[str]):
+    """The drill-down, district, period, run, filter form and rows; a district outside the scope is a 404.
+
+    Only a list ranked from a snapshot has a run; the others show the records as they stand now."""
+    drilldown = DRILLDOWNS.get(slug)
+    if drilldown is None:
+        raise Http404
+    district = get_object_or_404(District, code=code)
+    if not scope_for(request.user).covers_district(district.pk):
+        # Aggregates of other districts are open to every official; their records are not.
+        raise Http404
+    period, period_error = _chosen_period(request, available)
+    run = latest_run(period.code) if drilldown.needs_run else None
+    form = drilldown.form_class(request.GET or None)
+    filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")} if form.is_valid() else {}
+    rows = None
+    if run is not None or not drilldown.needs_run:
+        rows = drilldown.rows(request.user, district=district, period=period, run=run, filters=filters)
+    return drilldown, district, period, period_error, run, form, rows
+
+
+@never_cache
+@role_required(sees_dashboards)
+def drilldown_page(request: HttpRequest, code: str, slug: str) -> HttpResponse:
+    available = periods_with_snapshots()
+    drilldown, district, period, period_error, run, form, rows = _drilldown_rows(
+        request, code, slug, available
+    )
+    page = None
+    table = []
+    if rows is not None:
+        page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+        kinds = [c.kind for c in drilldown.columns]
+        table = [
+            (
+                page.start_index() + i,
+                [display_cell(v, k) for v, k in zip(drilldown.cells(obj), kinds, strict=True)],
+            )
+            for i, obj in enumerate(page.object_list)
+        ]
+    params = request.GET.copy()
+    params.pop("page", None)
+    params["period"] = period.code
+    context = {
+        "drilldown": drilldown,
+        "district": district,
+        "period": period,
+        "period_label": period_label(period),
+        "period_error": period_error,
+        "period_groups": period_groups(available, timezone.localdate(), period),
+        "run": run,
+        "form": form,
+        "page": page,
+        "table": table,
+        "filter_query": "?" + params.urlencode(),
+        "columns": [(c.label, c.kind in NUMERIC) for c in drilldown.columns],
+        "numeric_columns": {i for i, c in enumerate(drilldown.columns) if c.kind in NUMERIC},
+        "board_link": reverse("dashboard-district", args=[district.code])
+        + _query(
+            period=period.code, indicator=drilldown.indicator if drilldown.indicator in INDICATORS else ""
+        ),
+    }
+    return render(request, "indicators/drilldown.html", context)
+
+
+@never_cache
+@role_required(sees_dashboards)
+def drilldown_export(request: HttpRequest, code: str, slug: str, fmt: str) -> HttpResponse:
+    if fmt not in FORMATS:
+        raise Http404
+    drilldown, district, period, _error, run, _form, rows = _drilldown_rows(
+        request, code, slug, periods_with_snapshots()
+    )
+    if rows is None:
+        raise Http404
+    objects = list(rows[: EXPORT_LIMIT + 1])
+    truncated = len(objects) > EXPORT_LIMIT
+    report = exports.drilldown_report(
+        drilldown,
+        district=district,
+        period=period,
+        run=run,
+        rows=[drilldown.cells(obj) for obj in objects[:EXPORT_LIMIT]],
+        truncated=truncated,
+    )
+    return exports.response(report, fmt)
