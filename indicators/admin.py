@@ -102,7 +102,7 @@ class IndicatorRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
         """City staff start a run now; the request returns at once and the run shows its status."""
         if not as_scope(request.user).is_city:
             raise PermissionDenied
-        form = RecomputeForm(request.POST or None)
+        form = RecomputeForm(request.POST or None, initial={"period": request.GET.get("period", "")})
         if request.method == "POST" and form.is_valid():
             from indicators.tasks import period_compute_async
 
