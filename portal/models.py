@@ -129,3 +129,22 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+# The worker self-service models live in their own module; importing them here makes them portal's.
+from portal.selfservice.models import (  # noqa: E402
+    ActivationCode,
+    BankAccountChange,
+    BankAccountChangeStatus,
+    NoticeMarker,
+)
+
+__all__ = [
+    "ActivationCode",
+    "AuditEvent",
+    "BankAccountChange",
+    "BankAccountChangeStatus",
+    "Job",
+    "NoticeMarker",
+    "User",
+]

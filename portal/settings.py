@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "import_export",
     "django_celery_beat",
     "django_celery_results",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a flagged lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -289,3 +292,39 @@ CLAIM_CITY_APPROVAL_THRESHOLD = env_int("CLAIM_CITY_APPROVAL_THRESHOLD", 50_000,
 # A period is recomputed every night until this many days after its end; then its last snapshot stands.
 INDICATOR_GRACE_DAYS = env_int("INDICATOR_GRACE_DAYS", 30, minimum=0)
 PORTAL_NAME = _("Industrial-Worker Reform Portal")
+
+# --- Login protection (django-axes) and worker self-service ---
+# Lockout first (django-axes), then workers by ID number, then everyone by user name.
+AUTHENTICATION_BACKENDS = [
+    "portal.selfservice.auth.LockoutBackend",
+    "portal.selfservice.auth.IdNumberBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed sign-ins and activations are counted per identifier and per client address; after
+# AXES_FAILURE_LIMIT failures within AXES_COOLOFF_TIME both are locked until the cool-off ends.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+# In hours, as axes reads a number.
+AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1, maximum=24 * 60) / 60
+# A success clears only that account's failures (portal/selfservice/signals.py), not its address's.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Axes stores and logs a keyed hash of the identifier typed, never an ID number (portal/selfservice/identity.py).
+AXES_USERNAME_CALLABLE = "portal.selfservice.identity.axes_username"
+# Reverse proxies in front of Django that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
+AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+AXES_CLIENT_IP_CALLABLE = "portal.selfservice.identity.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.selfservice.views.locked_out"
+# Form fields whose values axes must never copy into its attempt records.
+AXES_SENSITIVE_PARAMETERS = [
+    "username", "ip_address", "id_number", "name", "phone", "code", "account", "account_again",
+    "new_password1", "new_password2",
+]  # fmt: skip
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
+# An SMS step for activation can be plugged in here later (dotted path to a class implementing
+# portal.selfservice.sms.ActivationSmsBackend); None: no SMS, activation by ID number, name and phone.
+WORKER_ACTIVATION_SMS_BACKEND = env_str("WORKER_ACTIVATION_SMS_BACKEND") or None
+# How long an activation code a clerk issues stays valid.
+WORKER_ACTIVATION_CODE_HOURS = env_int("WORKER_ACTIVATION_CODE_HOURS", 72, minimum=1, maximum=24 * 30)
+# Receipts uploaded with an online tuition claim: at most this many megabytes.
+WORKER_RECEIPT_MAX_MB = env_int("WORKER_RECEIPT_MAX_MB", 5, minimum=1, maximum=20)

@@ -5,13 +5,17 @@ from django.urls import include, path
 
 from portal import job_views, views
 from portal.media import private_file
+from portal.selfservice import urls as selfservice_urls
+from portal.selfservice.views import IdNumberLoginView
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", views.LoginView.as_view(), name="login"),
+    # The shell's login view, extended so workers sign in with their ID number.
+    path("login/", IdNumberLoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
-    path("me/", views.me, name="me"),
-    path("dashboard/", views.dashboard_placeholder, name="dashboard"),
+    # /activate/…, /me/…, /office/…: the worker's self-service and the union office's side of it.
+    path("", include(selfservice_urls)),
+    path("dashboard/", include("indicators.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("files/<path:path>", private_file, name="private-file"),
     path("jobs/<int:pk>/", job_views.job_detail, name="job-detail"),

@@ -84,18 +84,8 @@ class LogoutView(auth_views.LogoutView):
         return response
 
 
-# /me/ and /dashboard/ are placeholders: the worker's self-service pages and the district
-# dashboards replace their bodies in later issues; the role checks here stay.
-@never_cache
-@role_required(is_worker)
-def me(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/me.html")
-
-
-@never_cache
-@role_required(sees_dashboards)
-def dashboard_placeholder(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/dashboard_placeholder.html")
+# /me/ and the worker's other pages live in portal/selfservice/views.py; the dashboards live in
+# indicators/views.py and use the role checks above.
 
 
 @never_cache

@@ -1,0 +1,1 @@
+"""The worker's self-service: activation, ID-number login, "my records", online applications, notices."""
