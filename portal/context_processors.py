@@ -44,6 +44,7 @@ def nav_links(request) -> list[NavLink]:
     links = []
     if works_in_admin(user):
         links.append((reverse("admin:index"), _("Administration")))
+        links.append((reverse("office-inbox"), _("Inbox")))
     if sees_dashboards(user):
         links.append((reverse("dashboard"), _("Dashboards")))
     if is_worker(user):

@@ -260,6 +260,12 @@ SPECTACULAR_SETTINGS = {
         "EnrollmentStatusEnum": "training.choices.EnrollmentStatus",
         "BatchStatusEnum": "training.choices.BatchStatus",
         "PaymentStatusEnum": "training.choices.PaymentStatus",
+        "CaseStatusEnum": "mediation.choices.CaseStatus",
+        "CaseSourceEnum": "mediation.choices.CaseSource",
+        "DisputeTypeEnum": "mediation.choices.DisputeType",
+        "CommitteeKindEnum": "mediation.choices.CommitteeKind",
+        "MemberRoleEnum": "mediation.choices.MemberRole",
+        "EventTypeEnum": "mediation.choices.EventType",
     },
 }
 
@@ -273,7 +279,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
 # --- Personal data at rest (see portal/crypto.py) ------------------------------------------------------
