@@ -18,6 +18,7 @@ from portal.access import can_access
 PRIVATE_FILES: dict[str, str] = {
     "enterprise_plans": "workers.Enterprise.policy_plan_file",
     "receipts": "training.TuitionDetail.receipt",
+    "mediation_documents": "mediation.CaseEvent.file",
 }
 
 

@@ -168,6 +168,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=0),
         "options": {"expires": 6 * 3600},
     },
+    "mediation-record-overdue-cases": {
+        "task": "mediation.record_overdue_cases",
+        "schedule": crontab(hour=0, minute=30),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 # --- Sessions and passwords -----------------------------------------------------------------------------
@@ -239,7 +244,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "600/min"},
+    "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "600/min", "mediation_applications": "10/hour"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Industrial-worker reform portal API",
@@ -295,6 +300,8 @@ PERSONAL_DATA_DEV_KEYS = DEBUG
 # --- Portal -------------------------------------------------------------------------------------------
 # Claims above this many yuan need an approver from the city union (four eyes and one more level).
 CLAIM_CITY_APPROVAL_THRESHOLD = env_int("CLAIM_CITY_APPROVAL_THRESHOLD", 50_000, minimum=0)
+# Days both parties may agree to extend mediation beyond the 15-day limit (received_on + 15), at most.
+MEDIATION_EXTENSION_CAP_DAYS = env_int("MEDIATION_EXTENSION_CAP_DAYS", 15, minimum=0)
 # A period is recomputed every night until this many days after its end; then its last snapshot stands.
 INDICATOR_GRACE_DAYS = env_int("INDICATOR_GRACE_DAYS", 30, minimum=0)
 PORTAL_NAME = _("Industrial-Worker Reform Portal")

@@ -88,6 +88,20 @@ def _restore_reference_data():
         create_permissions(app_config, verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def _reference_data_after_flushes(request):
+    """A transactional test flushes every table; tests after it still find districts and permissions."""
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+        request.fixturenames
+    )
+    if uses_db:
+        request.getfixturevalue("_django_db_helper")  # pytest-django's own set-up, whatever the test asked for
+        from workers.models import District
+
+        if not District.objects.exists():
+            _restore_reference_data()
+
+
 @pytest.fixture
 def roles(db):
     """Role groups exist (a transactional test before this one may have flushed them)."""

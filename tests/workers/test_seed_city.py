@@ -35,8 +35,11 @@ AS_OF = synthetic.DEFAULT_AS_OF
 @pytest.fixture(scope="module")
 def city(django_db_setup, django_db_blocker):
     """One city of N workers for the whole module, committed; each test's own changes roll back."""
+    from tests.conftest import _restore_reference_data
+
     out = io.StringIO()
     with django_db_blocker.unblock():
+        _restore_reference_data()  # an earlier transactional test may have flushed the districts
         call_command("seed_city", workers=N, seed=SEED, batch_size=700, stdout=out)
     yield out.getvalue()
     with django_db_blocker.unblock():
