@@ -1,0 +1,173 @@
+"""Turning spreadsheet cells into values, with the registry's own normalisers and validators."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from workers import validators
+from workers.choices import Education, Nomination, Ownership, PilotLevel, SizeBand, SkillLevel
+
+# Excel keeps 15 significant digits: a longer number typed into a General cell has lost its tail.
+_EXCEL_DIGITS = 15
+
+
+def message_of(error: ValidationError) -> str:
+    """A validator's error as one sentence in the active language."""
+    return " ".join(str(m) for m in error.messages)
+
+
+def text(value: object) -> str:
+    """A cell as stripped text; whole numbers lose Excel's '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def digits_text(value: object) -> str:
+    """A cell meant to hold a long digit string (phone, account): refuse one Excel stored as a rounded number.
+
+    openpyxl gives an int only when the file holds every digit; Excel writes 16 digits and more as a
+    rounded float.
+    """
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 10**_EXCEL_DIGITS:
+            return str(int(value))
+        raise ValidationError(
+            _(
+                "Excel turned this value into a number and lost digits; format the column as text and "
+                "enter it again."
+            )
+        )
+    return text(value)
+
+
+def max_length(value: str, limit: int) -> str:
+    if len(value) > limit:
+        raise ValidationError(
+            _("At most %(limit)d characters; this has %(length)d.") % {"limit": limit, "length": len(value)}
+        )
+    return value
+
+
+def _key(value: object) -> str:
+    return "".join(unicodedata.normalize("NFKC", str(value)).split()).lower()
+
+
+class ChoiceReader:
+    """Reads a choice from its stored value, its label in either language, or extra aliases."""
+
+    def __init__(self, choices: type[models.Choices], aliases: dict[str, object] | None = None) -> None:
+        self.choices = choices
+        self.aliases = aliases or {}
+        self._table: dict[str, object] | None = None
+
+    def table(self) -> dict[str, object]:
+        if self._table is None:
+            table: dict[str, object] = {}
+            for value, label in self.choices.choices:
+                table[_key(value)] = value
+                for language in ("en", "zh-hans"):
+                    with translation.override(language):
+                        table[_key(label)] = value
+            for alias, value in self.aliases.items():
+                table[_key(alias)] = value
+            self._table = table
+        return self._table
+
+    def __call__(self, raw: object):
+        found = self.table().get(_key(text(raw)))
+        if found is None:
+            labels = "、".join(str(label) for label in self.choices.labels)
+            raise ValidationError(
+                _("“%(value)s” is not one of: %(choices)s.") % {"value": text(raw), "choices": labels}
+            )
+        return found
+
+
+ownership = ChoiceReader(
+    Ownership, {"非公": Ownership.NON_PUBLIC, "公有": Ownership.PUBLIC, "民营": Ownership.NON_PUBLIC}
+)
+size_band = ChoiceReader(
+    SizeBand,
+    {"微型": SizeBand.MICRO, "小型": SizeBand.SMALL, "中型": SizeBand.MEDIUM, "大型": SizeBand.LARGE},
+)
+pilot_level = ChoiceReader(
+    PilotLevel,
+    {
+        "否": PilotLevel.NONE,
+        "无": PilotLevel.NONE,
+        "市级": PilotLevel.CITY,
+        "省级": PilotLevel.PROVINCE,
+        "市试点": PilotLevel.CITY,
+        "省试点": PilotLevel.PROVINCE,
+    },
+)
+skill_level = ChoiceReader(
+    SkillLevel,
+    {
+        "学徒工": SkillLevel.APPRENTICE,
+        "学徒": SkillLevel.APPRENTICE,
+        "初级工": SkillLevel.JUNIOR,
+        "五级": SkillLevel.JUNIOR,
+        "初级": SkillLevel.JUNIOR,
+        "中级工": SkillLevel.INTERMEDIATE,
+        "四级": SkillLevel.INTERMEDIATE,
+        "中级": SkillLevel.INTERMEDIATE,
+        "高级工": SkillLevel.SENIOR,
+        "三级": SkillLevel.SENIOR,
+        "高级": SkillLevel.SENIOR,
+        "技师": SkillLevel.TECHNICIAN,
+        "二级": SkillLevel.TECHNICIAN,
+        "高级技师": SkillLevel.SENIOR_TECHNICIAN,
+        "一级": SkillLevel.SENIOR_TECHNICIAN,
+        "特级技师": SkillLevel.PRINCIPAL_TECHNICIAN,
+        "首席技师": SkillLevel.CHIEF_TECHNICIAN,
+    },
+)
+nomination = ChoiceReader(
+    Nomination,
+    {
+        "单位推荐": Nomination.EMPLOYER,
+        "个人自荐": Nomination.SELF,
+        "社会推荐": Nomination.PUBLIC,
+        "单位": Nomination.EMPLOYER,
+        "自荐": Nomination.SELF,
+        "社会": Nomination.PUBLIC,
+    },
+)
+
+
+education = ChoiceReader(
+    Education,
+    {
+        "小学": Education.PRIMARY, "中专": Education.VOCATIONAL, "中职": Education.VOCATIONAL,
+        "技校": Education.VOCATIONAL, "职高": Education.VOCATIONAL, "专科": Education.COLLEGE,
+        "大学本科": Education.BACHELOR, "硕士": Education.MASTER, "研究生": Education.MASTER,
+        "博士": Education.MASTER,
+    },
+)  # fmt: skip
+
+
+def yes_no(raw: object) -> bool:
+    return validators.parse_yes_no(raw.strip() if isinstance(raw, str) else raw)
+
+
+def date(raw: object):
+    return validators.parse_date(raw)
+
+
+def year(raw: object) -> int:
+    value = text(raw)
+    if value.endswith("年"):
+        value = value[:-1]
+    value = unicodedata.normalize("NFKC", value)
+    if not (value.isdigit() and len(value) == 4):
+        raise ValidationError(_("“%(value)s” is not a year; write it like 2021.") % {"value": text(raw)})
+    return int(value)

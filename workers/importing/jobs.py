@@ -1,0 +1,182 @@
+"""Imports as jobs: the upload kept in a Job's input file, a check for the preview, the write, a retry."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.files import File
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from portal.choices import JobStatus
+from portal.jobs import job_claim, job_create, job_fail, job_finish, job_progress, job_submit
+from portal.models import Job
+from workers.importing.award import CraftsmanAwardImporter
+from workers.importing.certificate import SkillCertificateImporter
+from workers.importing.enterprise import EnterpriseImporter
+from workers.importing.pipeline import Importer, Outcome, RegistryChanged, run_import
+from workers.importing.reading import FileProblem, open_table
+from workers.importing.worker import WorkerImporter
+
+log = logging.getLogger(__name__)
+
+IMPORTERS: dict[str, type[Importer]] = {
+    cls.key: cls
+    for cls in (EnterpriseImporter, WorkerImporter, SkillCertificateImporter, CraftsmanAwardImporter)
+}
+
+# Default of settings.IMPORT_BACKGROUND_ROWS: files with more data rows than this are checked and
+# written by a Celery task; smaller ones get a preview in the request.
+DEFAULT_BACKGROUND_ROWS = 5000
+
+
+def background_rows() -> int:
+    return int(getattr(settings, "IMPORT_BACKGROUND_ROWS", DEFAULT_BACKGROUND_ROWS))
+
+
+def importer_for(job: Job) -> Importer:
+    return IMPORTERS[job.params["importer"]](user=job.created_by)
+
+
+def import_inspect(importer: Importer, stream, file_name: str) -> int | None:
+    """Read only the header: FileProblem for a wrong type, an empty file or missing headers; else the row estimate."""
+    table = open_table(stream, file_name, importer.column_specs())
+    try:
+        return table.estimated_rows
+    finally:
+        table.close()
+        stream.seek(0)
+
+
+def import_job_create(*, by, importer_key: str, upload, valid_only: bool) -> Job:
+    """A pending import job holding the upload; the file stays there between preview and confirm."""
+    # No district on the job: its files hold full personal data, so besides its creator only city
+    # staff may open it (portal.access scopes jobs by district), never a district official.
+    return job_create(
+        by=by,
+        kind=f"import.{importer_key}",
+        params={
+            "importer": importer_key,
+            "file_name": PurePath(upload.name).name,
+            "valid_only": bool(valid_only),
+            "language": translation.get_language() or settings.LANGUAGE_CODE,
+        },
+        input_file=upload,
+    )
+
+
+def _report_name(job: Job) -> str:
+    return f"{PurePath(job.params.get('file_name') or 'import').stem}-错误报告.xlsx"
+
+
+def _store_report(job: Job, outcome: Outcome) -> None:
+    if job.output_file:
+        job.output_file.delete(save=False)
+    if outcome.report is not None:
+        with outcome.report:
+            job.output_file.save(_report_name(job), File(outcome.report), save=False)
+    Job.objects.filter(pk=job.pk).update(output_file=job.output_file.name or "")
+
+
+def _run(job: Job, *, write: bool, on_progress=None) -> Outcome:
+    importer = importer_for(job)
+    with job.input_file.open("rb") as stream:
+        return run_import(
+            importer,
+            stream,
+            job.params.get("file_name") or job.input_file.name,
+            write=write,
+            valid_only=job.params.get("valid_only", False),
+            on_progress=on_progress,
+            job_id=job.pk,
+        )
+
+
+def import_preview(job: Job) -> Outcome:
+    """Check the whole file without writing; the result and the error report stay on the job."""
+    outcome = _run(job, write=False)
+    _store_report(job, outcome)
+    job.result = {**outcome.as_json(), "phase": "checked"}
+    Job.objects.filter(pk=job.pk).update(result=job.result)
+    return outcome
+
+
+def import_job_run(job_id: int) -> None:
+    """Check the whole file, then write it in one transaction; the job records counts and the report.
+
+    Safe to run twice: the job is claimed once, and the import is all-or-nothing and idempotent.
+    """
+    job = job_claim(job_id)
+    if job is None:
+        log.info("Import job %s already claimed or finished", job_id)
+        return
+    with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
+        _run_claimed(job)
+
+
+def _run_claimed(job: Job) -> None:
+    try:
+        outcome = _run(job, write=True, on_progress=lambda counts: job_progress(job.pk, **counts))
+    except FileProblem as exc:
+        job_fail(job.pk, error=exc.message)
+        return
+    except RegistryChanged:
+        job_fail(
+            job.pk,
+            error=_(
+                "Records changed in the registry while the file was being imported, so nothing was "
+                "imported. Import the file again."
+            ),
+        )
+        return
+    except Exception as exc:
+        log.exception("Import job %s failed", job.pk)
+        job_fail(
+            job.pk,
+            error=_("The import stopped because of an unexpected error; nothing was imported.")
+            + f" ({type(exc).__name__})",
+        )
+        return
+    _store_report(job, outcome)
+    result = {**outcome.as_json(), "phase": "written" if outcome.committed else "rejected"}
+    counts = outcome.counts()
+    if outcome.rejected:
+        Job.objects.filter(pk=job.pk).update(result=result)
+        job_fail(
+            job.pk,
+            error=_(
+                "%(bad)d of %(total)d rows have errors, so nothing was imported. Download the error "
+                "report, correct those rows and import the file again, or import the valid rows only."
+            )
+            % counts,
+            progress=counts,
+        )
+        return
+    job_finish(job.pk, result=result, progress=counts)
+    # The upload holds full personal data and is no longer needed once imported.
+    job.input_file.delete(save=False)
+    Job.objects.filter(pk=job.pk).update(input_file="")
+
+
+def import_submit(job: Job, **options) -> None:
+    """Queue the import (after commit); in the embedded default it runs right away, inline."""
+    from workers.tasks import import_run
+
+    job_submit(job, import_run, **options)
+
+
+def import_retry(job_id: int, **options) -> bool:
+    """Queue a failed import again (its worker died, or the registry changed under it).
+
+    Running it again is harmless: a failed import wrote nothing, and the import is idempotent.
+    """
+    reset = (
+        Job.objects.filter(pk=job_id, status=JobStatus.FAILED, kind__startswith="import.")
+        .exclude(input_file="")
+        .update(status=JobStatus.PENDING, error="", started_at=None, finished_at=None, heartbeat_at=None)
+    )
+    if reset:
+        import_submit(Job.objects.get(pk=job_id), **options)
+    return bool(reset)

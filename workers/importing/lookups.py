@@ -1,0 +1,56 @@
+"""Lookups the import formats need once per chunk and cache for the whole file."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from workers.models import District, Enterprise
+
+
+class EnterpriseRef(NamedTuple):
+    id: int
+    district_id: int
+    name: str
+
+
+class EnterpriseCache:
+    """credit code -> EnterpriseRef or None; one query per chunk for the codes not seen yet."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, EnterpriseRef | None] = {}
+
+    def load(self, codes) -> None:
+        missing = {c for c in codes if c not in self.known}
+        if not missing:
+            return
+        for code, pk, district_id, name in Enterprise.objects.filter(credit_code__in=missing).values_list(
+            "credit_code", "id", "district_id", "name"
+        ):
+            self.known[code] = EnterpriseRef(pk, district_id, name)
+        for code in missing:
+            self.known.setdefault(code, None)
+
+    def get(self, code: str) -> EnterpriseRef | None:
+        return self.known.get(code)
+
+
+def district_names() -> dict[int, str]:
+    return dict(District.objects.values_list("id", "name"))
+
+
+class WorkerRef(NamedTuple):
+    id: int
+    district_id: int
+    birth_date: object
+    name: str
+
+
+def workers_by_hash(hashes, *, lock: bool = False) -> dict[str, WorkerRef]:
+    """Registered workers by the blind index of their ID number, in one query (locked, as the services do)."""
+    from workers.models import Worker
+
+    found = Worker.objects.filter(id_number_hash__in=list(hashes))
+    if lock:
+        found = found.select_for_update().order_by("pk")
+    rows = found.values_list("id_number_hash", "id", "district_id", "birth_date", "name")
+    return {digest: WorkerRef(pk, district_id, birth, name) for digest, pk, district_id, birth, name in rows}
