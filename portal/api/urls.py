@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from indicators.api import IndicatorValueViewSet, IndicatorViewSet
+from mediation.api import ApplicationViewSet, DisputeCaseViewSet, MediationCommitteeViewSet
 from training.api import (
     ApprenticeshipViewSet,
     ClaimViewSet,
@@ -39,6 +40,9 @@ router.register("apprenticeships", ApprenticeshipViewSet, basename="apprenticesh
 router.register("subsidy-rules", SubsidyRuleViewSet, basename="subsidy-rule")
 router.register("claims", ClaimViewSet, basename="claim")
 router.register("payment-batches", PaymentBatchViewSet, basename="payment-batch")
+router.register("mediation/cases", DisputeCaseViewSet, basename="mediation-case")
+router.register("mediation/committees", MediationCommitteeViewSet, basename="mediation-committee")
+router.register("mediation/applications", ApplicationViewSet, basename="mediation-application")
 
 urlpatterns = [
     path("", include(router.urls)),

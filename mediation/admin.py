@@ -1,0 +1,450 @@
+"""Admin of mediation: committees with their members, cases with their timeline and workflow steps.
+
+Scoped like every admin (portal/admin_mixins.py), applicants' ID numbers masked, and every write a
+service call: a case is added through case_apply and moves only through the step pages, which are
+the services' forms. A POST that fails anywhere (the form, an inline, a service) leaves nothing.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+
+from mediation import deadlines, selectors, services
+from mediation.forms import STEP_FORMS, DateInput, steps_for
+from mediation.importing import DisputeCaseImporter
+from mediation.models import CaseEvent, CommitteeMember, DisputeCase, MediationCommittee
+from mediation.resources import DisputeCaseResource
+from mediation.services.committees import members_check
+from portal.access import Action, can_access
+from portal.admin_mixins import ServiceAdminMixin, ServiceModelForm
+from workers.admin import BigTableAdmin, ImportExportMixin, ScopedDistrictFilter
+from workers.models import Worker
+
+
+class AllOrNothingMixin:
+    """A POST that does not succeed (a form, an inline, or a service refused) leaves nothing behind.
+
+    ServiceModelForm calls its service while the form is validated, before the admin validates the
+    inlines; without this, a committee could be saved while the page shows its members' errors.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        with transaction.atomic():
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if request.method == "POST" and not _succeeded(response):
+                transaction.set_rollback(True)
+        return response
+
+
+def _succeeded(response) -> bool:
+    # A saved form redirects; one saved in a popup (the "+" beside a field) answers with popup_response.
+    return response.status_code == 302 or "popup_response" in str(getattr(response, "template_name", ""))
+
+
+class StandingFilter(admin.SimpleListFilter):
+    title = _("exists today")
+    parameter_name = "standing"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No (dissolved or not yet established)"))]
+
+    def queryset(self, request, queryset):
+        standing = selectors.committee_exists_on_q(timezone.localdate())
+        if self.value() == "yes":
+            return queryset.filter(standing)
+        if self.value() == "no":
+            return queryset.exclude(standing)
+        return queryset
+
+
+# --- Committees ------------------------------------------------------------------------------------------
+
+
+class MemberFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        try:
+            members_check(self.members())
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+
+    def members(self) -> list[dict]:
+        return [
+            form.cleaned_data
+            for form in self.forms
+            if getattr(form, "cleaned_data", None) and not form.cleaned_data.get("DELETE")
+        ]
+
+
+class CommitteeMemberInline(admin.TabularInline):
+    model = CommitteeMember
+    formset = MemberFormSet
+    fields = ["name", "role", "union_member"]
+    extra = 1
+
+    def has_add_permission(self, request, obj=None):
+        return obj is None or can_access(request.user, obj, Action.CHANGE)
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or can_access(request.user, obj, Action.CHANGE)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+
+class CommitteeForm(ServiceModelForm):
+    dissolve_on = forms.DateField(
+        label=_("dissolved on"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Fill in to record that the committee was dissolved; it no longer exists from that day."),
+    )
+
+    class Meta:
+        model = MediationCommittee
+        fields = ["kind", "name", "enterprise", "district", "established_on", "note"]
+        widgets = {"established_on": DateInput()}
+        help_texts = {"district": _("For an enterprise committee, leave empty: the enterprise's district.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "district" in self.fields:
+            self.fields["district"].required = False
+
+    def call_service(self, user, data, instance):
+        if instance.pk is None:
+            enterprise = data.get("enterprise")
+            district = data.get("district")
+            return services.committee_establish(
+                by=user,
+                kind=data["kind"],
+                name=data["name"],
+                established_on=data["established_on"],
+                enterprise_id=enterprise.pk if enterprise else None,
+                district_id=district.pk if district else None,
+                note=data.get("note") or "",
+            )
+        committee = services.committee_update(
+            by=user, committee_id=instance.pk, name=data["name"], note=data.get("note") or ""
+        )
+        if data.get("dissolve_on"):
+            committee = services.committee_dissolve(
+                by=user, committee_id=instance.pk, dissolved_on=data["dissolve_on"]
+            )
+        return committee
+
+
+@admin.register(MediationCommittee)
+class MediationCommitteeAdmin(AllOrNothingMixin, ServiceAdminMixin, admin.ModelAdmin):
+    form = CommitteeForm
+    list_display = [
+        "name",
+        "kind",
+        "enterprise",
+        "district",
+        "established_on",
+        "dissolved_on",
+        "member_count",
+    ]
+    list_select_related = ["enterprise", "district"]
+    list_filter = [ScopedDistrictFilter, "kind", StandingFilter]
+    search_fields = ["^name"]
+    search_help_text = _("The beginning of the committee's name.")
+    autocomplete_fields = ["enterprise"]
+    inlines = [CommitteeMemberInline]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("members"))
+
+    @admin.display(description=_("members"))
+    def member_count(self, obj):
+        return obj.member_count
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return CommitteeForm.Meta.fields
+        return [
+            "kind", "name", "enterprise", "district", "established_on",
+            "dissolved_on" if obj.dissolved_on else "dissolve_on", "note",
+        ]  # fmt: skip
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        fixed = ["kind", "enterprise", "district", "established_on"]
+        return [*fixed, "dissolved_on"] if obj.dissolved_on else fixed
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            if isinstance(formset, MemberFormSet):
+                services.committee_members_replace(
+                    by=request.user, committee_id=form.instance.pk, members=formset.members()
+                )
+        super().save_related(request, form, formsets, change)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # cases and the committee-rate history refer to it: dissolve it instead
+
+
+# --- Cases ---------------------------------------------------------------------------------------------
+
+
+class DeadlineFilter(admin.SimpleListFilter):
+    title = _("time limit")
+    parameter_name = "deadline"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("due_soon", _("Due within 3 days")),
+            ("overdue", _("Past the time limit")),
+            ("open", _("Open")),
+        ]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        condition = {
+            "due_soon": deadlines.due_soon_q(today),
+            "overdue": deadlines.overdue_q(today),
+            "open": deadlines.open_q(),
+        }.get(self.value())
+        return queryset.filter(condition) if condition is not None else queryset
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    fields = ["occurred_on", "event_type", "text", "due_on", "internal", "by", "document"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["occurred_on", "id"]
+    verbose_name_plural = _("timeline")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
+
+    @admin.display(description=_("file"))
+    def document(self, event):
+        if not event.file:
+            return ""
+        return format_html(
+            '<a href="{}">{}</a>', reverse("private-file", args=[event.file.name]), gettext("Download")
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CaseAddForm(ServiceModelForm):
+    applicants = forms.ModelMultipleChoiceField(
+        label=_("applicants"),
+        queryset=Worker.objects.only("pk", "name"),
+        widget=AutocompleteSelectMultiple(DisputeCase._meta.get_field("applicants"), admin.site),
+    )
+    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    class Meta:
+        model = DisputeCase
+        fields = [
+            "applicants", "enterprise", "dispute_type", "claim", "claimed_amount", "source", "external_reference",
+            "received_on", "committee",
+        ]  # fmt: skip
+        widgets = {"received_on": DateInput()}
+        help_texts = {"enterprise": _("Leave empty for the first applicant's current enterprise.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["enterprise"].required = False
+        self.fields["received_on"].initial = timezone.localdate()
+
+    def call_service(self, user, data, instance):
+        enterprise, committee = data.get("enterprise"), data.get("committee")
+        return services.case_apply(
+            by=user,
+            applicant_ids=[worker.pk for worker in data["applicants"]],
+            enterprise_id=enterprise.pk if enterprise else None,
+            dispute_type=data["dispute_type"],
+            claim=data["claim"],
+            claimed_amount=data.get("claimed_amount"),
+            source=data["source"],
+            received_on=data.get("received_on"),
+            committee_id=committee.pk if committee else None,
+            external_reference=data.get("external_reference") or "",
+            note=data.get("note") or "",
+        )
+
+
+class CaseViewForm(ServiceModelForm):
+    """The change page only shows a case; it changes through the step pages."""
+
+    class Meta:
+        model = DisputeCase
+        fields = []
+
+    def call_service(self, user, data, instance):
+        return instance
+
+
+CASE_FIELDSETS = [
+    (None, {"fields": ["number", "status", "district", "enterprise", "applicant_list", "committee"]}),
+    (
+        _("Dispute"),
+        {"fields": ["dispute_type", "claim", "claimed_amount", "source", "external_reference"]},
+    ),
+    (
+        _("Dates and time limit"),
+        {"fields": ["received_on", "accepted_on", "due_on", "deadline", "extension_reason", "concluded_on"]},
+    ),
+    (
+        _("Outcome"),
+        {"fields": ["outcome", "agreed_amount", "rejection_reason", "referred_on", "litigation_on"]},
+    ),
+]
+
+
+@admin.register(DisputeCase)
+class DisputeCaseAdmin(AllOrNothingMixin, ImportExportMixin, ServiceAdminMixin, BigTableAdmin):
+    # Exports the list as filtered; imports lists of transferred cases (mediation/importing.py).
+    resource_class = DisputeCaseResource
+    importer_key = DisputeCaseImporter.key
+    list_display = [
+        "number", "enterprise", "district", "dispute_type", "source", "status", "received_on", "due_on",
+        "deadline", "applicant_names",
+    ]  # fmt: skip
+    list_select_related = ["enterprise", "district"]
+    list_filter = [ScopedDistrictFilter, "dispute_type", "source", "status", DeadlineFilter]
+    search_fields = ["=number", "=external_reference"]
+    search_help_text = _("The full case number, or the transferring body's reference.")
+    autocomplete_fields = ["enterprise", "committee"]
+    inlines = [CaseEventInline]
+    change_form_template = "admin/mediation/disputecase/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(selectors.applicants_prefetch())
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["form"] = CaseAddForm if obj is None else CaseViewForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": [*CaseAddForm.Meta.fields, "note"]})]
+        return CASE_FIELDSETS
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [field for _name, options in CASE_FIELDSETS for field in options["fields"]]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    # --- columns -------------------------------------------------------------------------------------
+
+    @admin.display(description=_("time limit"))
+    def deadline(self, case):
+        if not case.is_open:
+            return "—"
+        left = deadlines.days_left(case.due_on)
+        if left < 0:
+            return ngettext("%(days)d day overdue", "%(days)d days overdue", -left) % {"days": -left}
+        if left == 0:
+            return gettext("due today")
+        return ngettext("%(days)d day left", "%(days)d days left", left) % {"days": left}
+
+    @admin.display(description=_("applicants"))
+    def applicant_names(self, case):
+        return "、".join(worker.name for worker in case.applicants.all())
+
+    @admin.display(description=_("applicants"))
+    def applicant_list(self, case):
+        # Names with masked ID numbers only; the full number is revealed (and logged) on the worker's page.
+        return format_html_join(
+            "", "<div>{} {}</div>", ((w.name, w.id_number_masked) for w in case.applicants.all())
+        )
+
+    # --- workflow steps ------------------------------------------------------------------------------------
+
+    def get_urls(self):
+        step = self.admin_site.admin_view(never_cache(self.step_view))
+        return [
+            path("<int:pk>/step/<str:step>/", step, name="mediation_disputecase_step"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            may_act = self.has_change_permission(request, obj)
+            context["workflow_steps"] = (
+                [
+                    (STEP_FORMS[s].title, reverse("admin:mediation_disputecase_step", args=[obj.pk, s]))
+                    for s in steps_for(obj)
+                ]
+                if may_act
+                else []
+            )
+            context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def step_view(self, request, pk: int, step: str):
+        """One workflow step: its form, then its service; a refusal is shown on the form, nothing changes."""
+        form_class = STEP_FORMS.get(step)
+        if form_class is None:
+            raise Http404
+        case = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_change_permission(request, case):
+            raise PermissionDenied
+        posted = request.method == "POST"
+        # An empty POST is still a submission (steps whose fields are all optional).
+        form = form_class(request.POST if posted else None, request.FILES if posted else None, case=case)
+        if posted and form.is_valid():
+            try:
+                form.service(case_id=case.pk, by=request.user, **form.kwargs())
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc) or gettext("You may not change this record."))
+            else:
+                messages.success(
+                    request, gettext("%(step)s: %(number)s.") % {"step": form.title, "number": case.number}
+                )
+                return redirect("admin:mediation_disputecase_change", case.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"{form.title} · {case.number}",
+            "case": case,
+            "form": form,
+            "back_url": reverse("admin:mediation_disputecase_change", args=[case.pk]),
+            "has_file": "file" in form.fields,
+        }
+        return TemplateResponse(request, "admin/mediation/disputecase/step.html", context)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a case is withdrawn or rejected, never deleted
+
+
+def _add_errors(form: forms.Form, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
