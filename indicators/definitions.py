@@ -140,3 +140,45 @@ register(
         explanation=_("Employed workers holding any craftsman title awarded by the period's year."),
     )
 )
+register(
+    Indicator(
+        code="mediation_committee_rate",
+        name=_("Mediation committee formation rate"),
+        unit=Unit.PERCENT,
+        kind=Kind.STOCK,
+        numerator="union_above_scale_with_committee",
+        denominator="union_above_scale",
+        explanation=_(
+            "Above-scale enterprises with a union that have their own labour-dispute mediation committee on the "
+            "period's last day, as a share of all above-scale enterprises with a union."
+        ),
+    )
+)
+register(
+    Indicator(
+        code="mediation_closure_rate",
+        name=_("Transferred-case closure rate"),
+        unit=Unit.PERCENT,
+        kind=Kind.FLOW,
+        numerator="transferred_agreed",
+        denominator="transferred_accepted",
+        explanation=_(
+            "Cases transferred by an arbitration commission or a court and accepted in the period that were "
+            "closed by a mediation agreement, as a share of all transferred cases accepted in the period."
+        ),
+    )
+)
+register(
+    Indicator(
+        code="mediation_on_time_rate",
+        name=_("Mediated within the time limit"),
+        unit=Unit.PERCENT,
+        kind=Kind.FLOW,
+        numerator="mediated_on_time",
+        denominator="mediated_concluded",
+        explanation=_(
+            "Cases concluded in the period by agreement or failure (withdrawn ones not counted) by their due "
+            "date, as a share of all cases so concluded in the period."
+        ),
+    )
+)

@@ -176,3 +176,57 @@ def payment_flow(period: Period, run_id: int) -> Counts:
         .values_list("claim__district", "subsidy", "tuition", "award")
     )
     return _rows_to_counts(rows, ("subsidy_paid", "tuition_paid", "award_paid"))
+
+
+# --- Mediation ------------------------------------------------------------------------------------------
+
+
+@source(kind=Kind.STOCK, provides=("union_above_scale", "union_above_scale_with_committee"))
+def committee_stock(period: Period, run_id: int) -> Counts:
+    """Above-scale enterprises with a union on the last day, and those of them with a committee then."""
+    from mediation.selectors import enterprise_committee_exists
+    from workers.models import Enterprise
+
+    day = period.end
+    rows = (
+        Enterprise.objects.filter(above_scale=True, union_established_on__lte=day)
+        .annotate(has_committee=enterprise_committee_exists(day))
+        .values("district")
+        .annotate(total=Count("pk"), covered=Count("pk", filter=Q(has_committee=True)))
+        .values_list("district", "total", "covered")
+    )
+    return _rows_to_counts(rows, ("union_above_scale", "union_above_scale_with_committee"))
+
+
+@source(
+    kind=Kind.FLOW,
+    provides=("transferred_accepted", "transferred_agreed", "mediated_concluded", "mediated_on_time"),
+)
+def case_flow(period: Period, run_id: int) -> Counts:
+    """Transferred cases accepted in the period (and those closed by agreement, whenever), and cases
+    mediated to an end in the period (and those concluded by their due date)."""
+    from mediation.models import DisputeCase
+    from mediation.selectors import (
+        closed_by_agreement_q,
+        concluded_on_time_q,
+        mediated_to_an_end_q,
+        transferred_q,
+    )
+
+    within = (period.start, period.end)
+    cohort = transferred_q() & Q(accepted_on__range=within)
+    concluded = mediated_to_an_end_q() & Q(concluded_on__range=within)
+    rows = (
+        DisputeCase.objects.filter(cohort | concluded)
+        .values("district")
+        .annotate(
+            accepted=Count("pk", filter=cohort),
+            agreed=Count("pk", filter=cohort & closed_by_agreement_q()),
+            ended=Count("pk", filter=concluded),
+            on_time=Count("pk", filter=concluded & concluded_on_time_q()),
+        )
+        .values_list("district", "accepted", "agreed", "ended", "on_time")
+    )
+    return _rows_to_counts(
+        rows, ("transferred_accepted", "transferred_agreed", "mediated_concluded", "mediated_on_time")
+    )
