@@ -300,6 +300,10 @@ PERSONAL_DATA_DEV_KEYS = DEBUG
 # --- Portal -------------------------------------------------------------------------------------------
 # Claims above this many yuan need an approver from the city union (four eyes and one more level).
 CLAIM_CITY_APPROVAL_THRESHOLD = env_int("CLAIM_CITY_APPROVAL_THRESHOLD", 50_000, minimum=0)
+# Imports with more rows than this, and exports with more rows than EXPORT_BACKGROUND_ROWS, run as
+# background jobs with a progress page; smaller ones answer within the request.
+IMPORT_BACKGROUND_ROWS = env_int("IMPORT_BACKGROUND_ROWS", 5_000, minimum=1)
+EXPORT_BACKGROUND_ROWS = env_int("EXPORT_BACKGROUND_ROWS", 10_000, minimum=1)
 # Days both parties may agree to extend mediation beyond the 15-day limit (received_on + 15), at most.
 MEDIATION_EXTENSION_CAP_DAYS = env_int("MEDIATION_EXTENSION_CAP_DAYS", 15, minimum=0)
 # A period is recomputed every night until this many days after its end; then its last snapshot stands.

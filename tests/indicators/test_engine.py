@@ -248,7 +248,7 @@ def test_the_engine_runs_a_handful_of_queries_whatever_the_data_size(city):
         cert(register_worker(firm, sequence=n), SkillLevel.SENIOR, D(2024, 1, 1))
     with CaptureQueriesContext(connection) as many:
         engine.compute_period(Period.parse("2025Q3"))
-    assert len(many) == len(few) <= 20
+    assert len(many) == len(few) <= 25  # one query per source and a few for the run itself
 
 
 def test_lights_compare_stocks_with_the_target_and_flows_pro_rata(city):
