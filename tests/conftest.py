@@ -95,7 +95,9 @@ def _reference_data_after_flushes(request):
         request.fixturenames
     )
     if uses_db:
-        request.getfixturevalue("_django_db_helper")  # pytest-django's own set-up, whatever the test asked for
+        request.getfixturevalue(
+            "_django_db_helper"
+        )  # pytest-django's own set-up, whatever the test asked for
         from workers.models import District
 
         if not District.objects.exists():

@@ -310,12 +310,12 @@ def test_a_move_that_starts_before_the_current_employment_is_a_bad_row(firms):
 @pytest.mark.parametrize(
     ("content", "name", "expected"),
     [
-        (b"", "职工.xlsx", "empty"),
+        (b"", "职工.xlsx", "文件为空"),
         (b"%PDF-1.4 something", "职工.pdf", ".xlsx"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "职工.xls", ".xls"),
         (b"not a zip at all", "职工.xlsx", "Excel"),
         ("姓名,手机号\r\n张三,13800000000\r\n".encode(), "职工.csv", "身份证号"),
-        (xlsx([], headers=WORKER_HEADERS), "职工.xlsx", "no data rows"),
+        (xlsx([], headers=WORKER_HEADERS), "职工.xlsx", "没有数据行"),
     ],
 )
 def test_a_file_that_cannot_be_read_gets_one_clear_message(db, content, name, expected):
