@@ -575,3 +575,13 @@ def seed_step(ctx) -> None:
     ctx.report(
         "mediation cases", stats.get("mediation.DisputeCase", 0), stats.get("mediation.DisputeCase", 0)
     )
+
+
+def _seed_steps():
+    from workers.synthetic import SeedStep
+
+    return [SeedStep("mediation", MODELS, seed_step)]
+
+
+# seed_city finds this (workers.synthetic): committees and cases follow the registry in the city.
+SEED_STEPS = _seed_steps()

@@ -89,6 +89,22 @@ def _restore_reference_data():
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_inline_unless_a_real_worker_is_wanted(request, settings):
+    """With REDIS_URL set (the PostgreSQL pass) tasks would wait in Redis for a worker that only the
+    `celery_worker` tests start; every other test runs them in-process, as the embedded default does."""
+    from portal.celery import app
+
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    yield
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture(autouse=True)
 def _reference_data_after_flushes(request):
     """A transactional test flushes every table; tests after it still find districts and permissions."""
     uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
