@@ -11,6 +11,15 @@ from workers.services import certificate_issue
 D = datetime.date
 
 
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """These tests read the services' messages by their English msgids (threads still get Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def beilun_firm(db):
     return EnterpriseFactory(district=district("330206"))
