@@ -69,6 +69,13 @@ def _fast_password_hashing():
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         sync_roles()
+    yield
+    # Pooled connections stay open after close(); the test database can only be dropped without them.
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        if getattr(conn, "pool", None) is not None:
+            conn.close_pool()
 
 
 def _restore_reference_data():
