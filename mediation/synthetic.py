@@ -118,6 +118,8 @@ class MediationSeed:
     timestamp: datetime.datetime | None = None
     batch_size: int = 5000
     cases_per_thousand_workers_per_year: float = CASES_PER_THOUSAND_WORKERS_PER_YEAR
+    #: transferring bodies' case numbers handed out so far per day (they must be unique at city scale)
+    transfer_numbers: dict = field(default_factory=dict)
     stats: Counter = field(default_factory=Counter)
 
 
@@ -270,6 +272,12 @@ class _Case:
     events: list[tuple] = field(default_factory=list)
 
 
+def _transfer_number(seed: MediationSeed, received: datetime.date) -> str:
+    """The transferring body's number: a running number per day, so thousands a day never collide."""
+    seed.transfer_numbers[received] = seed.transfer_numbers.get(received, 0) + 1
+    return f"TR{received:%Y%m%d}-{seed.transfer_numbers[received]:06d}"
+
+
 def _plan_case(
     seed: MediationSeed, case: _Case, committees: list[tuple[int, int | None, datetime.date]]
 ) -> None:
@@ -298,7 +306,7 @@ def _plan_case(
         "claimed_amount": claimed, "committee_id": committee_id, "status": CaseStatus.APPLIED, "accepted_on": None,
         "concluded_on": None, "due_on": due, "extension_reason": "", "outcome": "", "agreed_amount": None,
         "rejection_reason": "", "referred_on": None, "litigation_on": None,
-        "external_reference": f"TR{received:%Y%m%d}-{rng.randrange(10**6):06d}" if transferred else "",
+        "external_reference": _transfer_number(seed, received) if transferred else "",
     }  # fmt: skip
     events = [(EventType.APPLIED, received, "", due)]
 

@@ -1,5 +1,6 @@
 """Settings of the reform portal, read only from the environment (see .env.example)."""
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -308,6 +309,10 @@ EXPORT_BACKGROUND_ROWS = env_int("EXPORT_BACKGROUND_ROWS", 10_000, minimum=1)
 MEDIATION_EXTENSION_CAP_DAYS = env_int("MEDIATION_EXTENSION_CAP_DAYS", 15, minimum=0)
 # A period is recomputed every night until this many days after its end; then its last snapshot stands.
 INDICATOR_GRACE_DAYS = env_int("INDICATOR_GRACE_DAYS", 30, minimum=0)
+# PostgreSQL work_mem of an indicator run's transaction (the per-enterprise grouping sorts in memory).
+INDICATOR_WORK_MEM = env_str("INDICATOR_WORK_MEM", "64MB")
+if not re.fullmatch(r"[1-9][0-9]*(kB|MB|GB)", INDICATOR_WORK_MEM):
+    raise ImproperlyConfigured(f"INDICATOR_WORK_MEM={INDICATOR_WORK_MEM!r} is not a PostgreSQL size like 64MB.")
 PORTAL_NAME = _("Industrial-Worker Reform Portal")
 
 # --- Login protection (django-axes) and worker self-service ---
