@@ -2,7 +2,6 @@
 
 import datetime
 import io
-import os
 from pathlib import Path
 
 import openpyxl
@@ -11,6 +10,7 @@ import pytest
 from indicators import engine
 from indicators.models import Target
 from indicators.periods import Period
+from tests.browser.helpers import DESKTOP, PHONE, screenshot_dir
 from tests.conftest import PASSWORD
 from tests.factories import EnterpriseFactory, district, register_worker
 from training.models import Enrollment, TrainingProgram
@@ -19,9 +19,6 @@ from workers.services import certificate_issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 800}
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 D = datetime.date
 
 # (district code, workers, of which high-skill by Q2, more high-skill from August 2025)
@@ -33,29 +30,6 @@ CITY = [
     ("330282", 7, 1, 1),  # 慈溪市
     ("330281", 5, 1, 0),  # 余姚市
 ]
-
-
-def screenshot_dir() -> Path:
-    path = Path(os.environ.get("TEST_OUTPUT_DIR", "test-output")) / "screenshots"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an asyncio loop in this thread; the ORM calls of fixtures and teardown
-    # never run inside it (see tests/browser/test_shell.py).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def new_page(browser, viewport, **options):

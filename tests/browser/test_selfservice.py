@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone, translation
 
 from portal.choices import Role
-from tests.browser import test_shell
-from tests.browser.test_shell import PHONE, new_page, page_width, screenshot_dir
+from tests.browser.helpers import PHONE, screenshot_dir
+from tests.browser.test_shell import new_page, page_width
 from tests.factories import EnterpriseFactory, UserFactory, district, register_worker
 from training.choices import ClaimKind
 from training.services import claim_review, claim_submit
@@ -19,7 +19,6 @@ from workers.services import certificate_issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-browser = test_shell.browser  # the Chromium fixture of the shell's tests
 
 NEW_PASSWORD = "Lanterns-on-the-river-9"
 PHONE_NUMBER = "13900000007"

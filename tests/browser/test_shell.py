@@ -1,42 +1,11 @@
 """The page shell in Debian's Chromium (Playwright): Chinese first, fits a phone, switches to English."""
 
-import os
-from pathlib import Path
-
 import pytest
 
+from tests.browser.helpers import DESKTOP, PHONE, screenshot_dir
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 800}
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def screenshot_dir() -> Path:
-    path = Path(os.environ.get("TEST_OUTPUT_DIR", "test-output")) / "screenshots"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an asyncio loop running in this thread, so Django would refuse the
-    # ORM calls of fixtures and teardown (SynchronousOnlyOperation), though they never run inside
-    # that loop. Allowed for these tests only; monkeypatch restores the environment afterwards.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def new_page(browser, viewport):
