@@ -312,7 +312,9 @@ INDICATOR_GRACE_DAYS = env_int("INDICATOR_GRACE_DAYS", 30, minimum=0)
 # PostgreSQL work_mem of an indicator run's transaction (the per-enterprise grouping sorts in memory).
 INDICATOR_WORK_MEM = env_str("INDICATOR_WORK_MEM", "64MB")
 if not re.fullmatch(r"[1-9][0-9]*(kB|MB|GB)", INDICATOR_WORK_MEM):
-    raise ImproperlyConfigured(f"INDICATOR_WORK_MEM={INDICATOR_WORK_MEM!r} is not a PostgreSQL size like 64MB.")
+    raise ImproperlyConfigured(
+        f"INDICATOR_WORK_MEM={INDICATOR_WORK_MEM!r} is not a PostgreSQL size like 64MB."
+    )
 PORTAL_NAME = _("Industrial-Worker Reform Portal")
 
 # --- Login protection (django-axes) and worker self-service ---

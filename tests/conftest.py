@@ -73,9 +73,21 @@ def django_db_setup(django_db_setup, django_db_blocker):
     # Pooled connections stay open after close(); the test database can only be dropped without them.
     from django.db import connections
 
-    for conn in connections.all(initialized_only=True):
-        if getattr(conn, "pool", None) is not None:
-            conn.close_pool()
+    if connections["default"].vendor == "postgresql":
+        from django.db.backends.postgresql.base import DatabaseWrapper
+
+        with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
+            # A session some thread or child left behind would keep the test database from being dropped.
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        connections.close_all()
+
+        # Pools are shared by every thread (live servers, the payment race); close them all.
+        for pool in list(DatabaseWrapper._connection_pools.values()):
+            pool.close()
+        DatabaseWrapper._connection_pools.clear()
 
 
 def _restore_reference_data():
