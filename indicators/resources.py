@@ -37,7 +37,7 @@ class TargetResource(resources.ModelResource):
     year = fields.Field(attribute="year", column_name="年度", widget=widgets.IntegerWidget())
     district = fields.Field(attribute="district", column_name="区（县、市）代码", widget=DistrictWidget())
     value = fields.Field(attribute="value", column_name="目标值", widget=widgets.DecimalWidget())
-    note = fields.Field(attribute="note", column_name="备注")
+    note = fields.Field(attribute="note", column_name="备注", widget=widgets.CharWidget(allow_blank=True))
 
     class Meta:
         model = Target
