@@ -114,3 +114,19 @@ class ScopedQuerySet(models.QuerySet):
 
     def restrict(self, user_or_scope, action: Action | str = Action.VIEW):
         return restrict(self, user_or_scope, action)
+
+
+def require_write_scope(by, district_id: int | None, *, message, system_allowed: bool = True) -> None:
+    """Refuse a write unless ``by`` may change records of ``district_id`` (None: city-wide records).
+
+    ``by`` None is the system itself (seeding, migrations) where ``system_allowed``; every service
+    that writes calls this, so the admin, the API, the imports and the pages share one rule.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    if by is None and system_allowed:
+        return
+    scope = as_scope(by)
+    allowed = scope.is_city if district_id is None else scope.covers_district(district_id)
+    if not scope.can_write or not allowed:
+        raise PermissionDenied(message)

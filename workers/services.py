@@ -14,7 +14,7 @@ from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.access import as_scope
+from portal.access import require_write_scope
 from portal.audit import audit_record
 from workers import validators
 from workers.choices import SkillLevel
@@ -25,11 +25,7 @@ PERSONAL_FIELDS = ("id_number", "phone", "bank_account")
 
 
 def _require_write_scope(by, district_id: int) -> None:
-    if by is None:
-        return
-    scope = as_scope(by)
-    if not scope.can_write or not scope.covers_district(district_id):
-        raise PermissionDenied(_("You may not change records of this district."))
+    require_write_scope(by, district_id, message=_("You may not change records of this district."))
 
 
 def _field_error(field: str, error: ValidationError) -> ValidationError:

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.access import as_scope, restrict
+from portal.access import as_scope, require_write_scope, restrict
 from portal.audit import audit_record
 from portal.models import AuditEvent
 from training import rules
@@ -36,9 +36,8 @@ def _city_threshold() -> Decimal:
 
 
 def _require_staff_scope(by, district_id: int) -> None:
-    scope = as_scope(by)
-    if not scope.can_write or not scope.covers_district(district_id):
-        raise PermissionDenied(_("You may not handle claims of this district."))
+    message = _("You may not handle claims of this district.")
+    require_write_scope(by, district_id, message=message, system_allowed=False)
 
 
 def _may_submit_for(by, worker: Worker) -> bool:

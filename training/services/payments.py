@@ -15,7 +15,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.access import as_scope, restrict
+from portal.access import require_write_scope, restrict
 from portal.audit import audit_record
 from portal.models import AuditEvent
 from training.choices import BatchStatus, ClaimStatus, PaymentStatus
@@ -25,11 +25,8 @@ PAYABLE = (ClaimStatus.APPROVED, ClaimStatus.RETURNED)
 
 
 def _require_scope(by, district_id: int | None) -> None:
-    scope = as_scope(by)
-    if not scope.can_write or not (
-        scope.is_city if district_id is None else scope.covers_district(district_id)
-    ):
-        raise PermissionDenied(_("You may not handle payments of this district."))
+    message = _("You may not handle payments of this district.")
+    require_write_scope(by, district_id, message=message, system_allowed=False)
 
 
 @transaction.atomic

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from portal.access import as_scope
+from portal.access import require_write_scope
 from portal.audit import audit_record
 from training.choices import EnrollmentStatus
 from training.models import Apprenticeship, Enrollment, TrainingProgram
@@ -17,11 +17,7 @@ from workers.models import Employment, SkillCertificate, Worker
 
 
 def _require_write_scope(by, district_id: int) -> None:
-    if by is None:
-        return
-    scope = as_scope(by)
-    if not scope.can_write or not scope.covers_district(district_id):
-        raise PermissionDenied(_("You may not change records of this district."))
+    require_write_scope(by, district_id, message=_("You may not change records of this district."))
 
 
 def district_on(worker_id: int, on_date: datetime.date) -> int | None:
