@@ -22,6 +22,8 @@ from portal.admin_mixins import ScopedAdminMixin, ServiceAdminMixin, ServiceMode
 from training import services
 from training.choices import ClaimKind, EnrollmentStatus, ProgramType
 from training.filters import claims_by_reference
+from training.importing import ClaimImporter, EnrollmentImporter, TrainingProgramImporter
+from training.resources import ClaimResource, EnrollmentResource, TrainingProgramResource
 from training.models import (
     Apprenticeship,
     Claim,
@@ -34,7 +36,7 @@ from training.models import (
 )
 from training.services.claims import BulkOutcome
 from training.services.programs import apprenticeship_create, enrollment_complete, enrollment_create
-from workers.admin import BigTableAdmin, InputFilter, ScopedDistrictFilter
+from workers.admin import BigTableAdmin, ImportExportMixin, InputFilter, ScopedDistrictFilter
 from workers.models import Worker
 from workers.validators import normalise_id_number
 
@@ -208,8 +210,10 @@ class BankReferenceForm(forms.Form):
 
 
 @admin.register(TrainingProgram)
-class TrainingProgramAdmin(BigTableAdmin):
-    list_display = ["name", "program_type", "district", "provider", "starts_on", "ends_on", "capacity"]
+class TrainingProgramAdmin(ImportExportMixin, BigTableAdmin):
+    resource_class = TrainingProgramResource
+    importer_key = TrainingProgramImporter.key
+    list_display = ["reference", "name", "program_type", "district", "provider", "starts_on", "ends_on", "capacity"]
     list_select_related = ["district", "provider_enterprise"]
     list_filter = ["program_type", ScopedDistrictFilter, "target_level"]
     search_fields = ["^name"]
@@ -247,7 +251,9 @@ class EnrollmentForm(ServiceModelForm):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(ScopedRelationsMixin, ServiceAdminMixin, BigTableAdmin):
+class EnrollmentAdmin(ImportExportMixin, ScopedRelationsMixin, ServiceAdminMixin, BigTableAdmin):
+    resource_class = EnrollmentResource
+    importer_key = EnrollmentImporter.key
     form = EnrollmentForm
     list_display = ["worker_name", "program", "district", "enrolled_on", "status", "completed_on"]
     list_select_related = ["program", "district"]
@@ -444,7 +450,9 @@ class ClaimPaymentInline(ReadOnlyInline):
 
 
 @admin.register(Claim)
-class ClaimAdmin(ActionFormMixin, ScopedRelationsMixin, ServiceAdminMixin, BigTableAdmin):
+class ClaimAdmin(ImportExportMixin, ActionFormMixin, ScopedRelationsMixin, ServiceAdminMixin, BigTableAdmin):
+    resource_class = ClaimResource
+    importer_key = ClaimImporter.key
     list_display = ["reference", "kind", "worker_name", "district", "amount", "status", "submitted_at"]
     list_select_related = ["district"]
     list_filter = ["kind", "status", ScopedDistrictFilter, "submitted_online"]

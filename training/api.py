@@ -1,6 +1,9 @@
 """REST endpoints of training and money: scoped reads, the payee account masked, every write a service call."""
 
-from django.db.models import Count, F, Q, Sum
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, F, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
@@ -155,6 +158,8 @@ class SubsidyRuleSerializer(serializers.ModelSerializer):
         source="level", choices=SkillLevel.choices, read_only=True, allow_null=True
     )
     title_name = serializers.CharField(read_only=True, allow_null=True)
+    # Read-only model fields lose allow_blank, and the schema would not admit "" (any program type).
+    program_type = serializers.ChoiceField(choices=ProgramType.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = SubsidyRule
@@ -386,11 +391,16 @@ class PaymentBatchPaidSerializer(serializers.Serializer):
     batch = PaymentBatchSerializer()
 
 
+def _sum(**kwargs) -> Coalesce:
+    # A sum over no payments is NULL in SQL; the batch's total of none paid is 0.00, as documented.
+    return Coalesce(Sum("payments__amount", **kwargs), Value(Decimal("0")), output_field=DecimalField())
+
+
 _MONEY = {
     "payment_count": Count("payments"),
-    "total": Sum("payments__amount"),
-    "paid_total": Sum("payments__amount", filter=Q(payments__status=PaymentStatus.PAID)),
-    "returned_total": Sum("payments__amount", filter=Q(payments__status=PaymentStatus.RETURNED)),
+    "total": _sum(),
+    "paid_total": _sum(filter=Q(payments__status=PaymentStatus.PAID)),
+    "returned_total": _sum(filter=Q(payments__status=PaymentStatus.RETURNED)),
 }
 
 

@@ -106,7 +106,7 @@ def changelist_queryset(model_admin, request):
     """The rows of the admin list for this request: scope, list filters and search applied, no paging."""
     request.export_only = True  # the admin builds a ChangeList that skips its page query
     changelist = model_admin.get_changelist_instance(request)
-    return changelist.queryset.select_related(*model_admin.resource_class.select_related)
+    return model_admin.resource_class.export_queryset(changelist.queryset)
 
 
 def file_name(model, fmt: str) -> str:

@@ -15,6 +15,8 @@ import datetime
 import io
 
 from django.db import models
+from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
@@ -80,6 +82,9 @@ class Column(fields.Field):
             return str(self.choices(value).label) if value != "" else ""
         if isinstance(value, bool):
             return YES if value else NO
+        if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+            # Spreadsheets hold no time zone: the local (Asia/Shanghai) wall time.
+            return timezone.localtime(value).replace(tzinfo=None)
         if isinstance(value, datetime.date | int | float):
             return value
         return escape_formula(str(value))
@@ -92,6 +97,11 @@ class PortalResource(resources.ModelResource):
     select_related: tuple[str, ...] = ()
     #: Extra lines for the rules sheet of the template.
     notes: tuple = ()
+
+    @classmethod
+    def export_queryset(cls, queryset: QuerySet) -> QuerySet:
+        """The admin list's rows made ready for an export: joined so that a row costs no extra query."""
+        return queryset.select_related(*cls.select_related)
 
     def import_columns(self) -> list[Column]:
         return [f for f in self.get_export_fields() if not f.readonly]

@@ -8,6 +8,8 @@ from portal.access import ScopedQuerySet
 from training.choices import EnrollmentStatus, ProgramType
 from workers.choices import SkillLevel
 
+PROGRAM_PREFIX = "PX"
+
 
 class TrainingProgram(models.Model):
     name = models.CharField(_("name"), max_length=200)
@@ -52,6 +54,17 @@ class TrainingProgram(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def reference(self) -> str:
+        """The program number clerks write in enrolment lists (PX000123)."""
+        return f"{PROGRAM_PREFIX}{self.pk or 0:06d}"
+
+
+def program_id_from_reference(reference: str) -> int | None:
+    """The id in PX000123 (or the bare digits), or None."""
+    text = "".join(reference.split()).upper().removeprefix(PROGRAM_PREFIX)
+    return int(text) if text.isdigit() and len(text) <= 12 else None
 
 
 class Enrollment(models.Model):

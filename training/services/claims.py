@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from portal.access import as_scope, require_write_scope, restrict
 from portal.audit import audit_record
 from portal.models import AuditEvent
+from portal.uploads import MB, RECEIPT_TYPES, check_upload
 from training import rules
 from training.choices import ClaimKind, ClaimStatus, PaymentStatus
 from training.models import Claim, Payment, TuitionDetail
@@ -131,6 +132,18 @@ def claim_submit(
             paid_on=tuition["paid_on"],
             relevant_to_job=bool(tuition.get("relevant_to_job")),
         )
+        if tuition.get("receipt"):
+            # Here rather than in a form, so the admin and the API refuse what the self-service page does.
+            check_upload(
+                tuition["receipt"],
+                allowed=RECEIPT_TYPES,
+                max_bytes=settings.WORKER_RECEIPT_MAX_MB * MB,
+                field="receipt",
+                wrong_type=_(
+                    "Upload a PDF, JPEG or PNG file; this file is none of them, whatever its name says."
+                ),
+                rename=True,
+            )
         claim.reference_date = tuition["paid_on"]
         payee = worker
     elif kind == ClaimKind.CRAFTSMAN_AWARD:
