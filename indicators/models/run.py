@@ -93,9 +93,23 @@ class EnterpriseFigure(models.Model):
     """Per-enterprise stock counts of a run, for drill-downs that rank enterprises (e.g. by high-skill
     share). Written by the engine with one INSERT … SELECT; kept only for the newest run of a period."""
 
-    run = models.ForeignKey(IndicatorRun, on_delete=models.CASCADE, related_name="enterprise_figures")
-    enterprise = models.ForeignKey("workers.Enterprise", on_delete=models.CASCADE, related_name="+")
-    district = models.ForeignKey("workers.District", on_delete=models.PROTECT, related_name="+")
+    # Derived rows, written 200,000 at a time from keys that are valid by construction (the engine's
+    # INSERT … SELECT reads them from the employments): no database-level foreign keys, whose checks cost
+    # one lookup per row and key, and no indexes besides the two that reads use. Deletes still cascade
+    # through Django's collector.
+    run = models.ForeignKey(
+        IndicatorRun,
+        on_delete=models.CASCADE,
+        related_name="enterprise_figures",
+        db_constraint=False,
+        db_index=False,
+    )
+    enterprise = models.ForeignKey(
+        "workers.Enterprise", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    district = models.ForeignKey(
+        "workers.District", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
     employed = models.PositiveIntegerField(_("employed workers"))
     skilled = models.PositiveIntegerField(_("skilled workers"))
     high_skill = models.PositiveIntegerField(_("high-skill talents"))
