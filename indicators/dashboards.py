@@ -9,9 +9,11 @@ values (one). Ranks, averages, changes and lights are worked out in Python over 
 from __future__ import annotations
 
 import datetime
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -67,14 +69,56 @@ def trend_periods(period: Period, length: int = TREND_LENGTH) -> list[Period]:
     return periods[::-1]
 
 
-def periods_with_snapshots() -> set[str]:
-    """Codes of every period that has a successful run (one query on the run index)."""
-    return set(
+def periods_with_snapshots(version: int | None = None) -> set[str]:
+    """Codes of every period that has a successful run (one query on the run index; cached per version)."""
+    key = f"indicators:periods:{version}" if version is not None else None
+    found = cache.get(key) if key else None
+    if found is None:
+        found = set(
+            IndicatorRun.objects.filter(status=RunStatus.SUCCEEDED)
+            .order_by()
+            .values_list("period", flat=True)
+            .distinct()
+        )
+        if key:
+            cache.set(key, found, BOARD_CACHE_SECONDS)
+    return found
+
+
+# --- The dashboards' cache ---------------------------------------------------------------------------------
+# A dashboard shows snapshots, which change only when a run succeeds, and targets, which staff edit. So a
+# rendered board is cached under a key that names the newest successful run and the targets' version
+# (bumped by indicators.signals on every save or delete of a target); anything else that varies the
+# board (period, indicator, district, the viewer's district and rights, language, today's date) is in the
+# key too. The expiry is only a safety net. Without Redis the cache is per process (locmem).
+
+BOARD_CACHE_SECONDS = 300
+TARGETS_VERSION_KEY = "indicators:targets-version"
+
+
+def snapshot_version() -> int:
+    """The id of the newest successful run (0 when there is none): one query on the primary key."""
+    return (
         IndicatorRun.objects.filter(status=RunStatus.SUCCEEDED)
-        .order_by()
-        .values_list("period", flat=True)
-        .distinct()
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+        or 0
     )
+
+
+def targets_version() -> int:
+    return cache.get(TARGETS_VERSION_KEY) or 0
+
+
+def targets_changed() -> None:
+    cache.set(TARGETS_VERSION_KEY, time.time_ns(), None)
+
+
+def chosen_indicator(code: str | None) -> Indicator:
+    """The indicator a board shows: the one asked for, else the default one."""
+    definition = INDICATORS.get(code or "") or INDICATORS.get(DEFAULT_INDICATOR)
+    return definition if definition is not None else next(iter(INDICATORS.values()))
 
 
 def default_period(available: set[str], today: datetime.date) -> Period:
@@ -377,9 +421,7 @@ def board_for(
 ) -> Board:
     """The shown period's cards for the city (district None) or one district, and the chosen indicator's
     district comparison and trend. ``drilldowns`` maps indicator codes to the slug of their records."""
-    definition = INDICATORS.get(indicator_code or "") or INDICATORS.get(DEFAULT_INDICATOR)
-    if definition is None:
-        definition = next(iter(INDICATORS.values()))
+    definition = chosen_indicator(indicator_code)
     trend = trend_periods(period)
     board = Board(period=period, district=district, indicator=definition, previous_period=trend[-2])
     runs = latest_runs([p.code for p in trend])

@@ -10,18 +10,23 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 
 from indicators import exports
 from indicators.dashboards import (
+    BOARD_CACHE_SECONDS,
     board_for,
+    chosen_indicator,
     comparison_chart,
     default_period,
     following,
     period_groups,
     period_label,
     periods_with_snapshots,
+    snapshot_version,
+    targets_version,
     trend_chart,
 )
 from indicators.definitions import INDICATORS
@@ -65,53 +70,69 @@ def _provisional_until(period: Period) -> datetime.date | None:
 
 def _board_page(request: HttpRequest, district: District | None) -> HttpResponse:
     scope = scope_for(request.user)
-    available = periods_with_snapshots()
+    version = snapshot_version()
+    available = periods_with_snapshots(version)
     period, period_error = _chosen_period(request, available)
-    indicator = request.GET.get("indicator") or ""
+    indicator = chosen_indicator(request.GET.get("indicator"))
     drillable = district is not None and scope.covers_district(district.pk)
     viewer_district = scope.district_id if not scope.is_city else None
-    slugs = drilldown_slugs_by_indicator()
-    if not drillable:
-        slugs = {}
-    board = board_for(
-        period=period,
-        district=district,
-        indicator_code=indicator,
-        viewer_district_id=viewer_district,
-        drilldowns=slugs,
+    slugs = drilldown_slugs_by_indicator() if drillable else {}
+
+    # Computed only when the cached board (templates: {% cache %}) has expired or is stale.
+    board = SimpleLazyObject(
+        lambda: board_for(
+            period=period,
+            district=district,
+            indicator_code=indicator.code,
+            viewer_district_id=viewer_district,
+            drilldowns=slugs,
+        )
     )
+
     here = (
         reverse("dashboard-district", args=[district.code]) if district is not None else reverse("dashboard")
     )
-    query = {"period": period.code, "indicator": board.indicator.code}
+    query = {"period": period.code, "indicator": indicator.code}
     own_page = None
     if viewer_district and (district is None or district.pk != viewer_district):
         own_page = reverse("dashboard-district", args=[request.user.district.code]) + _query(**query)
+    provisional_until = _provisional_until(period)
+    board_key = ":".join(
+        str(part)
+        for part in (
+            version, targets_version(), translation.get_language(), timezone.localdate(), period.code,
+            indicator.code, district.code if district else "city", viewer_district, drillable,
+            request.user.is_staff, provisional_until,
+        )
+    )  # fmt: skip
     context = {
         "board": board,
+        "board_key": board_key,
+        "board_cache_seconds": BOARD_CACHE_SECONDS,
+        "indicator": indicator,
         "district": district,
         "period": period,
         "period_label": period_label(period),
         "period_error": period_error,
         "period_groups": period_groups(available, timezone.localdate(), period),
-        "previous_link": here + _query(period=period.previous().code, indicator=board.indicator.code),
+        "previous_link": here + _query(period=period.previous().code, indicator=indicator.code),
         # No way into periods that have not begun: they can have no figures.
         "next_link": (
-            here + _query(period=following(period).code, indicator=board.indicator.code)
+            here + _query(period=following(period).code, indicator=indicator.code)
             if following(period).start <= timezone.localdate()
             else ""
         ),
         "previous_label": period_label(period.previous()),
         "next_label": period_label(following(period)),
         "indicator_choices": [(i.code, i.name) for i in INDICATORS.values()],
-        "comparison_chart": comparison_chart(board) if board.run else None,
-        "trend_chart": trend_chart(board) if board.run else None,
+        "comparison_chart": lambda: comparison_chart(board) if board.run else None,
+        "trend_chart": lambda: trend_chart(board) if board.run else None,
         "query": _query(**query),
         "period_query": _query(period=period.code),
         "drillable": drillable,
         "drilldowns": list(DRILLDOWNS.values()) if drillable else [],
         "own_page": own_page,
-        "provisional_until": _provisional_until(period),
+        "provisional_until": provisional_until,
         "is_city_staff": scope.is_city,
     }
     template = "indicators/district.html" if district is not None else "indicators/city.html"

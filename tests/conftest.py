@@ -124,6 +124,19 @@ def _tasks_run_inline_unless_a_real_worker_is_wanted(request, settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_cache():
+    """The embedded default caches in process memory (dashboards key their boards on run ids, which
+    SQLite reuses after a rollback): each test starts with it empty. Redis (the PostgreSQL pass) is
+    never flushed here; its keys name PostgreSQL ids, which sequences never reuse."""
+    from django.core.cache import cache
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(cache, LocMemCache):
+        cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _reference_data_after_flushes(request):
     """A transactional test flushes every table; tests after it still find districts and permissions."""
     uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
@@ -347,13 +348,15 @@ def test_the_chosen_indicator_drives_both_charts(client, city_clerk, city):
 # --- Query counts ----------------------------------------------------------------------------------------
 
 
-MAX_QUERIES = 9
+# Cold (nothing cached): session, user, district, newest run id, periods, and the board's five.
+MAX_QUERIES = 10
 
 
 def test_the_pages_read_snapshots_in_a_constant_small_number_of_queries(client, beilun_official, city):
     login(client, beilun_official)
 
     def count(path):
+        cache.clear()  # the worst case: nothing of the board cached yet
         with CaptureQueriesContext(connection) as queries:
             assert client.get(path).status_code == 200
         return len(queries)
@@ -374,6 +377,35 @@ def test_the_pages_read_snapshots_in_a_constant_small_number_of_queries(client, 
 
     assert small == large
     assert max(large) <= MAX_QUERIES, large
+
+
+def test_a_cached_board_is_served_until_a_new_run_or_a_target_changes_it(client, beilun_official, city):
+    login(client, beilun_official)
+    page = "/dashboard/330206/?period=2025Q3&indicator=skilled_workers"
+
+    def queries_and_body():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(page)
+        # Every page has a fresh CSRF token (the language switcher's form): not part of the board.
+        return len(queries), re.sub(
+            r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode()
+        )
+
+    cold, first = queries_and_body()
+    warm, again = queries_and_body()
+    assert warm <= cold - 4  # the run, its values, the trend and the targets come from the cache
+    assert again == first
+
+    Target.objects.update_or_create(
+        indicator="skilled_workers", year=2025, district=city["beilun"], defaults={"value": 999}
+    )
+    after_target, body = queries_and_body()
+    assert after_target > warm and "999" in body and "999" not in first
+
+    engine.compute_period(Period.parse("2025Q3"))
+    newest = IndicatorRun.objects.filter(period="2025Q3", status="succeeded").latest("pk")
+    after_run, body = queries_and_body()
+    assert after_run > warm and f"#{newest.pk}" in body
 
 
 # --- Exports ---------------------------------------------------------------------------------------------
