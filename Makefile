@@ -13,13 +13,16 @@ TEST_OUTPUT_DIR ?= test-output
 BENCH_WORKERS ?= 3500000
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k districts -x"`.
 PYTEST_ARGS ?=
-export TEST_OUTPUT_DIR BENCH_WORKERS
+# Where `make backup` writes database dumps, and the dump `make restore` reads.
+BACKUP_DIR ?= backups
+BACKUP ?=
+export TEST_OUTPUT_DIR BENCH_WORKERS BACKUP_DIR
 
 # Tests that need a real service; deselected unless DATABASE_URL points at PostgreSQL.
 SERVICE_MARKERS := not postgres and not redis and not celery_worker and not browser
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint format bench messages check-python
+.PHONY: help venv run test lint format bench messages backup restore check-python
 
 help:
 	@echo "make run       install into .venv, migrate, set up roles and demo accounts, serve on 127.0.0.1:8000"
@@ -28,6 +31,8 @@ help:
 	@echo "make format    ruff check --fix + ruff format"
 	@echo "make bench     city-scale benchmarks (BENCH_WORKERS=$(BENCH_WORKERS))"
 	@echo "make messages  update and compile the zh_Hans translations"
+	@echo "make backup    dump the database (compose stack, or DATABASE_URL) into BACKUP_DIR=$(BACKUP_DIR)"
+	@echo "make restore   restore BACKUP=path/to/file.dump into an empty database (compose stack, or DATABASE_URL)"
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
@@ -77,3 +82,11 @@ bench: venv
 messages: venv
 	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=test-output --ignore=tests --ignore=bench
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv --ignore=staticfiles
+
+# Both work on the compose stack's `db` service, or on DATABASE_URL when it is set (scripts/*.sh).
+backup:
+	bash scripts/backup.sh
+
+restore:
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=$(BACKUP_DIR)/portal-YYYYMMDD-HHMMSS.dump" >&2; exit 2; }
+	bash scripts/restore.sh "$(BACKUP)"

@@ -210,7 +210,9 @@ def main() -> None:
     static_root = tempfile.mkdtemp(prefix="bench-static-")
     env["STATIC_ROOT"] = static_root
     subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v", "0"], env=env, check=True
+        [sys.executable, str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v", "0"],
+        env=env,
+        check=True,
     )
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -2,6 +2,7 @@
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.helpers import forced_singular_serializer
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.response import Response
@@ -58,6 +59,15 @@ class IndicatorValueSerializer(serializers.Serializer):
     run = serializers.IntegerField(source="value.run_id")
 
 
+class IndicatorValuesSerializer(serializers.Serializer):
+    """The answer of the values list: which run the values come from, and the values."""
+
+    period = serializers.CharField()
+    run = serializers.IntegerField(allow_null=True)
+    computed_at = serializers.DateTimeField(allow_null=True)
+    results = IndicatorValueSerializer(many=True)
+
+
 class IndicatorValueViewSet(viewsets.ViewSet):
     """Values of the newest successful run of a period. Officials see every district's aggregates."""
 
@@ -70,7 +80,8 @@ class IndicatorValueViewSet(viewsets.ViewSet):
             OpenApiParameter("district", str, description="district code; 'city' for the whole city"),
             OpenApiParameter("indicator", str, description="indicator code"),
         ],
-        responses=IndicatorValueSerializer(many=True),
+        # A list action that answers one object (the run and its values), not an array.
+        responses=forced_singular_serializer(IndicatorValuesSerializer),
     )
     def list(self, request):
         code = request.query_params.get("period") or str(timezone.localdate().year)

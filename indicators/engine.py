@@ -4,7 +4,8 @@ city, and write the snapshot in one transaction, so a reader never sees half a r
 A run row is created first (status "running", visible at once), the figures are computed, and then
 the values and the "succeeded" status are committed together. A worker killed in between leaves a
 "running" run with no values; readers only ever use succeeded runs, and `runs_fail_stale` marks
-such a run failed once it is older than any run can take.
+such a run failed once it is older than any run can take. The run's transaction holds its lease
+(portal.leases), so the check never fails a run that a live worker is still computing.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from indicators.definitions import INDICATORS
 from indicators.models import EnterpriseFigure, IndicatorRun, IndicatorValue
 from indicators.periods import Period
 from indicators.sources import SOURCES, Counts
+from portal.leases import Namespace, lease_try_in_transaction
 from workers.models import District
 
 log = logging.getLogger(__name__)
@@ -106,11 +108,18 @@ def run_start(*, period: Period, trigger: str = Trigger.COMMAND, user=None) -> I
 def run_execute(run_id: int) -> IndicatorRun:
     """Compute a started run's figures and commit them with its success; a failure marks it failed."""
     run = IndicatorRun.objects.get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        # A late or redelivered task: the run already succeeded, or was failed as stale.
+        log.info("Indicator run %s is %s; nothing to compute", run.pk, run.status)
+        return run
     period = Period.parse(run.period)
     began = time.monotonic()
     try:
         # One transaction for the detail rows, the values and the success: all of the run, or none.
         with transaction.atomic():
+            if lease_try_in_transaction(Namespace.INDICATOR_RUN, run.pk) is False:
+                log.info("Indicator run %s is being computed by another worker", run.pk)
+                return run
             _tune_for_reporting()
             values = compute_figures(period, run.pk)
             for value in values:
@@ -151,16 +160,30 @@ def compute_period(period: Period, *, trigger: str = Trigger.COMMAND, user=None)
 
 
 def runs_fail_stale(*, older_than: datetime.timedelta | None = None) -> int:
-    """Runs still "running" long after any run could take: their worker died. Mark them failed."""
+    """Runs still "running" long after any run could take: their worker died. Mark them failed.
+
+    The age alone cannot tell a dead run from one still waiting in the queue, hence the long default;
+    a run whose lease is held is being computed and is never failed.
+    """
     if older_than is None:
         older_than = datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    return IndicatorRun.objects.filter(
+    stale = IndicatorRun.objects.filter(
         status=RunStatus.RUNNING, started_at__lt=timezone.now() - older_than
-    ).update(
-        status=RunStatus.FAILED,
-        finished_at=timezone.now(),
-        error="The worker stopped during the run; the previous snapshot stays in use.",
-    )
+    ).values_list("pk", flat=True)
+    failed = 0
+    for run_id in stale:
+        # Holding the lease while failing the run: a worker cannot start computing it meanwhile.
+        with transaction.atomic():
+            if lease_try_in_transaction(Namespace.INDICATOR_RUN, run_id) is False:
+                continue
+            failed += IndicatorRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+                status=RunStatus.FAILED,
+                finished_at=timezone.now(),
+                error="The worker stopped during the run; the previous snapshot stays in use.",
+            )
+    if failed:
+        log.warning("Failed %d indicator run(s) whose worker had stopped", failed)
+    return failed
 
 
 def open_periods(today: datetime.date, *, grace_days: int) -> list[Period]:

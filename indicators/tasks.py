@@ -1,6 +1,7 @@
 """Celery tasks of the indicator engine: thin wrappers that take ids and codes, never objects."""
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.utils import timezone
 
@@ -11,10 +12,22 @@ from indicators.periods import Period
 
 @shared_task(name="indicators.run_execute")
 def run_execute(run_id: int) -> dict:
-    """Compute one started run. Not acks_late: a redelivered run would only compute the same figures
-    again; a worker that died leaves the run "running", and the nightly stale check fails it."""
+    """Compute one started run. Not acks_late: the broker would redeliver a dead worker's run only
+    after the visibility timeout, when fail_stale_runs has already failed it; staff or the nightly
+    schedule compute the period again."""
     run = engine.run_execute(run_id)
     return {"run": run.pk, "period": run.period, "status": run.status}
+
+
+@shared_task(name="indicators.fail_stale_runs", ignore_result=True, expires=290)
+def fail_stale_runs() -> int:
+    """Every few minutes and at worker start: fail runs whose worker died (engine.runs_fail_stale)."""
+    return engine.runs_fail_stale()
+
+
+@worker_ready.connect
+def _fail_stale_runs_at_worker_start(sender=None, **kwargs) -> None:
+    fail_stale_runs.apply_async(expires=290)
 
 
 @shared_task(name="indicators.compute_open_periods", expires=6 * 3600)

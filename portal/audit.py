@@ -1,6 +1,7 @@
 """Writing audit events: every service that changes something that matters calls audit_record."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from portal.models import AuditEvent
 
@@ -25,3 +26,29 @@ def audit_record(
         summary=summary[:255],
         data=data or {},
     )
+
+
+#: Families of actions (the part before the dot), in the order the review page offers them; an action
+#: of a family not named here still shows, under its own code.
+ACTION_FAMILIES = {
+    "claim": _("Claims and payments"),
+    "batch": _("Payment batches and disbursement files"),
+    "case": _("Mediation cases"),
+    "personal_data": _("Reveals of personal data"),
+    "import": _("Imports"),
+    "export": _("Exports"),
+    "worker": _("Workers"),
+    "enterprise": _("Enterprises"),
+    "certificate": _("Skill certificates"),
+    "award": _("Craftsman awards"),
+    "enrollment": _("Training enrollments"),
+    "apprenticeship": _("Apprenticeships"),
+    "committee": _("Mediation committees"),
+    "account": _("Worker accounts"),
+    "bank_account_change": _("Bank account changes"),
+    "registry": _("Registry"),
+}
+
+
+def family_label(family: str) -> str:
+    return str(ACTION_FAMILIES.get(family, family))

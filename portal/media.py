@@ -24,7 +24,8 @@ PRIVATE_FILES: dict[str, str] = {
 
 def _owner(path: str):
     parts = PurePosixPath(path).parts
-    if not parts or ".." in parts or path.startswith("/"):
+    # No stored name holds "..", a backslash or a control character (PostgreSQL refuses NUL outright).
+    if not parts or ".." in parts or path.startswith("/") or "\\" in path or not path.isprintable():
         raise Http404
     target = PRIVATE_FILES.get(parts[0])
     if target is None:

@@ -1,8 +1,11 @@
-"""Language choice: Simplified Chinese unless the user picked another language in the switcher."""
+"""The portal's middleware: language choice, security headers (CSP, no caching) and the request size limit."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.shortcuts import render
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 
 def chosen_language(cookie_value: str | None) -> str:
@@ -36,3 +39,72 @@ class ChosenLanguageMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+# --- Security headers and limits --------------------------------------------------------------------
+
+
+def _uses_inline_styles(request, response) -> bool:
+    """Django's admin and DRF's browsable API: third-party pages with inline styles we do not fork."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and "admin" in match.namespaces:
+        return True
+    renderer = getattr(response, "accepted_renderer", None)
+    return getattr(renderer, "format", None) == "api"
+
+
+class PortalCSPMiddleware(CSPMiddleware):
+    """django-csp's middleware, except that the admin and the browsable API may use inline styles (not scripts).
+
+    Django's change list writes a <style> element when a list has no actions (a read-only role),
+    django-import-export's export page and DRF's browsable API write style="" attributes. Scripts
+    stay 'self' only everywhere; the portal's own pages, dashboards and Swagger UI allow no inline style.
+    """
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        if _uses_inline_styles(request, response):
+            update = dict(parts.update or {})
+            update["style-src"] = [*update.get("style-src", ()), UNSAFE_INLINE]
+            parts.update = update
+        return parts
+
+
+class PrivateResponseMiddleware:
+    """Nothing Django answers is kept by a browser or a proxy cache: ``Cache-Control: private, no-store``.
+
+    Static files never get here (WhiteNoise, listed before this, answers them with long lifetimes).
+    Everything else is a signed-in page, a file download, the API, or an anonymous page that takes
+    personal data (sign-in, activation); none is worth caching, and a shared computer or a proxy
+    must not replay a worker's page to the next person.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request body larger than UPLOAD_MAX_MB before anything reads it (413).
+
+    DATA_UPLOAD_MAX_MEMORY_SIZE does not count uploaded files, and Django would otherwise write any
+    file, however large, to a temporary file first. Each kind of upload has its own, smaller limit
+    (portal.uploads); the proxy in front should refuse such bodies too (client_max_body_size).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.UPLOAD_MAX_MB * 1024 * 1024
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            return render(request, "413.html", {"max_mb": settings.UPLOAD_MAX_MB}, status=413)
+        return self.get_response(request)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -51,17 +52,24 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_celery_results",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, so static files keep their own headers; before the rest, so every page Django
+    # answers (errors and lockouts too) gets the policy and Cache-Control: private, no-store.
+    "portal.middleware.PortalCSPMiddleware",
+    "portal.middleware.PrivateResponseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before any view reads the body; after the middleware its "file too large" page needs.
+    "portal.middleware.RequestSizeLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it turns a flagged lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -108,7 +116,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASE_POOL = env_bool("DATABASE_POOL", True)
     _db["CONN_MAX_AGE"] = 0 if DATABASE_POOL else env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
-    _db["CONN_HEALTH_CHECKS"] = not DATABASE_POOL
+    # With the pool, Django turns this into the pool's check of each connection it hands out (one round
+    # trip): after a database restart or failover, dead connections are replaced, not shown as errors.
+    _db["CONN_HEALTH_CHECKS"] = True
     _db["OPTIONS"] = {
         "application_name": "reform-portal",
         # Pool sizes per process; celery.py drops a pool inherited through fork().
@@ -158,8 +168,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3600, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 # With Redis, an unacknowledged task is redelivered after this many seconds; it must exceed the
-# longest task, or a slow task would run twice while still running.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+# longest task, or a slow task would run twice while still running. Socket timeouts and one retry
+# bound how long queuing a job can take when Redis is down or hangs (about 4 s; the job is then
+# failed and the user told, portal.jobs.job_submit); without them a hung Redis hangs the request.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 2,
+    "max_retries": 1,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# acks_late is set per task, only where running twice is harmless (imports, exports); a task whose
+# child process is killed is then acknowledged as failed, not requeued (no redelivery loop for a file
+# that kills its worker); the stale-work reapers fail its job, which the user can run again.
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The schedule lives in code and is copied into django-celery-beat's tables, where staff can edit it.
@@ -173,6 +200,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mediation.record_overdue_cases",
         "schedule": crontab(hour=0, minute=30),
         "options": {"expires": 6 * 3600},
+    },
+    # Work whose worker died is noticed within minutes (and whenever a worker starts).
+    "portal-reap-stale-jobs": {
+        "task": "portal.reap_stale_jobs",
+        "schedule": 120.0,
+        "options": {"expires": 110},
+    },
+    "indicators-fail-stale-runs": {
+        "task": "indicators.fail_stale_runs",
+        "schedule": 300.0,
+        "options": {"expires": 290},
     },
 }
 
@@ -212,22 +250,60 @@ STORAGES = {
         )
     },
 }
+# Uploads above this size go to a temporary file instead of memory (not a limit).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Form fields and JSON bodies, files not counted; refused with a 400 above this.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Whole request bodies above this are refused (413) before they are read: the limit of the largest
+# upload, a registry import; receipts, plans and case documents have smaller limits (portal/uploads.py).
+UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 100, minimum=1, maximum=2048)
+# Uploaded files readable by the portal's user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # --- Security (behind a TLS-terminating proxy that sets X-Forwarded-Proto) ------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SECURE = not DEBUG
+# No script reads a cookie: forms carry the CSRF token, Swagger UI gets it from its own script.
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_HTTPONLY = True
+# Lax, not Strict: a link to the portal from a message or e-mail must arrive signed in.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+# Our own pages get the full address (the admin's "back to the list"), other sites nothing.
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Content-Security-Policy (django-csp 4, portal.middleware.PortalCSPMiddleware): everything from our
+# own origin, no inline script, event handler or eval anywhere (data reaches scripts through data-*
+# attributes and json_script); no inline style either, except on the admin's pages (see the middleware).
+# ECharts needs neither eval nor inline styles; Swagger UI runs from a script file (SpectacularSwaggerSplitView).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # data: for the icons inside Swagger UI's and the admin's style sheets.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- REST API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -253,6 +329,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
+    # No badge from validator.swagger.io: nothing is loaded from another site (CSP).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
@@ -282,10 +360,31 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"no_query_strings": {"()": "portal.log_filters.DropQueryStrings"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        # runserver's request lines, without query strings (admin searches may be ID numbers).
+        "django.server": {
+            "handlers": ["django.server"],
+            "filters": ["no_query_strings"],
+            "level": "INFO",
+            "propagate": False,
+        },
+    },
 }
 
 # --- Personal data at rest (see portal/crypto.py) ------------------------------------------------------

@@ -1,6 +1,11 @@
-"""Portal-wide tasks: a health probe that proves a worker reaches the broker and the database."""
+"""Portal-wide tasks: a health probe, and the reaper of jobs whose worker died."""
 
 from celery import shared_task
+from celery.signals import worker_ready
+
+# Reapers run every few minutes (settings.CELERY_BEAT_SCHEDULE) and once whenever a worker starts,
+# which is when the jobs of a worker that was just killed are most likely waiting to be noticed.
+REAPER_EXPIRES = 110
 
 
 @shared_task(name="portal.health_probe")
@@ -11,3 +16,16 @@ def health_probe() -> dict:
     from workers.models import District
 
     return {"districts": District.objects.count(), "database": connection.vendor}
+
+
+@shared_task(name="portal.reap_stale_jobs", ignore_result=True, expires=REAPER_EXPIRES)
+def reap_stale_jobs() -> int:
+    """Fail running jobs whose worker is gone (portal.jobs.jobs_reap_stale); the user may run them again."""
+    from portal.jobs import jobs_reap_stale
+
+    return jobs_reap_stale()
+
+
+@worker_ready.connect
+def _reap_stale_jobs_at_worker_start(sender=None, **kwargs) -> None:
+    reap_stale_jobs.apply_async(expires=REAPER_EXPIRES)

@@ -1,9 +1,10 @@
 """URL map of the portal."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from portal import job_views, views
+from portal.api import errors as api_errors
 from portal.media import private_file
 from portal.selfservice import urls as selfservice_urls
 from portal.selfservice.views import IdNumberLoginView
@@ -22,5 +23,8 @@ urlpatterns = [
     path("jobs/<int:pk>/download/", job_views.job_download, name="job-download"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include(("portal.api.urls", "api"), namespace="api")),
+    # Any other /api/ URL answers in the API's error shape, not with the HTML 404 page. Only URLs
+    # ending in a slash, so that CommonMiddleware still redirects /api/workers to /api/workers/.
+    re_path(r"^api/.*/$", api_errors.not_found),
     path("admin/", admin.site.urls),
 ]

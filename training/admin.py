@@ -23,7 +23,6 @@ from training import services
 from training.choices import ClaimKind, EnrollmentStatus, ProgramType
 from training.filters import claims_by_reference
 from training.importing import ClaimImporter, EnrollmentImporter, TrainingProgramImporter
-from training.resources import ClaimResource, EnrollmentResource, TrainingProgramResource
 from training.models import (
     Apprenticeship,
     Claim,
@@ -34,6 +33,7 @@ from training.models import (
     TrainingProgram,
     TuitionDetail,
 )
+from training.resources import ClaimResource, EnrollmentResource, TrainingProgramResource
 from training.services.claims import BulkOutcome
 from training.services.programs import apprenticeship_create, enrollment_complete, enrollment_create
 from workers.admin import BigTableAdmin, ImportExportMixin, InputFilter, ScopedDistrictFilter
@@ -213,7 +213,16 @@ class BankReferenceForm(forms.Form):
 class TrainingProgramAdmin(ImportExportMixin, BigTableAdmin):
     resource_class = TrainingProgramResource
     importer_key = TrainingProgramImporter.key
-    list_display = ["reference", "name", "program_type", "district", "provider", "starts_on", "ends_on", "capacity"]
+    list_display = [
+        "reference",
+        "name",
+        "program_type",
+        "district",
+        "provider",
+        "starts_on",
+        "ends_on",
+        "capacity",
+    ]
     list_select_related = ["district", "provider_enterprise"]
     list_filter = ["program_type", ScopedDistrictFilter, "target_level"]
     search_fields = ["^name"]

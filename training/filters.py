@@ -12,8 +12,7 @@ from training.choices import BatchStatus, ClaimKind, ClaimStatus, EnrollmentStat
 from training.models import Apprenticeship, Claim, Enrollment, PaymentBatch, SubsidyRule, TrainingProgram
 from training.models.claim import REFERENCE_PREFIX, claim_id_from_reference
 from workers.choices import SkillLevel
-from workers.filters import IntegerFilter, blind_index_lookup
-from workers.models import Worker
+from workers.filters import IntegerFilter
 
 
 def _district_filters(path: str = "district"):
@@ -92,9 +91,6 @@ class ClaimFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=ClaimKind.choices)
     status = django_filters.ChoiceFilter(choices=ClaimStatus.choices)
     worker = IntegerFilter(field_name="worker", label=_("worker"))
-    worker_id_number = django_filters.CharFilter(
-        method="filter_worker_id_number", label=_("worker's ID number (exact)")
-    )
     reference = django_filters.CharFilter(method="filter_reference", label=_("claim reference"))
     submitted_online = django_filters.BooleanFilter()
     submitted_at__gte = django_filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
@@ -103,9 +99,6 @@ class ClaimFilterSet(django_filters.FilterSet):
     class Meta:
         model = Claim
         fields = []
-
-    def filter_worker_id_number(self, queryset, name, value: str):
-        return queryset.filter(worker__in=blind_index_lookup(Worker.objects.all(), "id_number_hash", value))
 
     def filter_reference(self, queryset, name, value: str):
         return claims_by_reference(queryset, value)

@@ -294,7 +294,20 @@ class InputFilter(admin.SimpleListFilter):
 
     def choices(self, changelist):
         query = changelist.get_query_string(remove=[self.parameter_name])
-        yield {"query_string": query, "value": self.value() or "", "parameter_name": self.parameter_name}
+        # The list's other filters and search, as hidden fields of the filter's form, so that typing a
+        # value keeps them (the filter template gets no ``cl``).
+        hidden = [
+            (name, value)
+            for name, values in changelist.filter_params.items()
+            if name != self.parameter_name
+            for value in values
+        ]
+        yield {
+            "query_string": query,
+            "value": self.value() or "",
+            "parameter_name": self.parameter_name,
+            "hidden": hidden,
+        }
 
 
 class EnterpriseCodeFilter(InputFilter):

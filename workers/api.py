@@ -6,7 +6,7 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -233,6 +233,8 @@ class WorkerSerializer(serializers.ModelSerializer):
     skill_level_display = serializers.CharField(
         source="get_skill_level_display", read_only=True, allow_null=True
     )
+    # Read-only model fields lose allow_blank, and the schema would not admit "" (no education given).
+    education = serializers.ChoiceField(choices=Education.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Worker
@@ -306,30 +308,8 @@ class WorkerLookupSerializer(ServiceInputSerializer):
 
 LOOKUP_LIMIT = 50
 
-_EXACT_ONLY = (
-    "Exact match only, through the keyed hash of the normalised value ({example}); the stored value "
-    "is encrypted, so there is no partial or prefix match. A query string ends up in access logs: "
-    "POST the value to /api/workers/lookup/ instead where that matters."
-)
-
 
 @extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "id_number",
-                OpenApiTypes.STR,
-                description=_EXACT_ONLY.format(
-                    example="lower-case x, full-width digits and spaces are accepted"
-                ),
-            ),
-            OpenApiParameter(
-                "phone",
-                OpenApiTypes.STR,
-                description=_EXACT_ONLY.format(example="+86, spaces and dashes are accepted"),
-            ),
-        ]
-    ),
     create=extend_schema(responses={201: WorkerSerializer}),
     partial_update=extend_schema(responses=WorkerSerializer),
 )
@@ -395,8 +375,10 @@ class WorkerViewSet(ServiceViewSet):
         pagination_class=None,
     )
     def lookup(self, request):
-        """Exact lookup by ID number or mobile phone, sent in the body: unlike a query string (the
-        `id_number` and `phone` filters), a body does not end up in access logs and browser history."""
+        """Exact lookup by ID number or mobile phone, sent in the body: a query string would end up in
+        access logs and browser history. Normalised first (a lower-case x, full-width digits, spaces,
+        +86 and dashes are accepted), then matched through the keyed hash: no partial match. The API
+        refuses these values in any query string (400); filter other lists by the ids this returns."""
         ((field, value),) = self.service_input().items()
         workers = blind_index_lookup(
             restrict(self.queryset.all(), request.user, Action.VIEW), f"{field}_hash", value

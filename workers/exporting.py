@@ -7,6 +7,7 @@ to the job's output file. Either way memory holds one batch of rows, never the w
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime
 import logging
@@ -24,9 +25,10 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from portal import crypto
 from portal.access import as_scope
 from portal.audit import audit_record
-from portal.jobs import job_claim, job_create, job_fail, job_finish, job_progress, job_submit
+from portal.jobs import job_claimed, job_create, job_fail, job_finish, job_progress, job_submit
 from workers.resources import PortalResource
 
 log = logging.getLogger(__name__)
@@ -123,6 +125,17 @@ def _audit(user, key: str, *, rows: int, fmt: str) -> None:
     )
 
 
+def seal_query(query: str) -> str:
+    """The list's query string, encrypted for a job's params (JSON, readable in the database)."""
+    return base64.b64encode(crypto.encrypt(query)).decode("ascii")
+
+
+def unseal_query(params: dict) -> str:
+    if "query_sealed" in params:
+        return crypto.decrypt(base64.b64decode(params["query_sealed"]))
+    return params.get("query", "")  # a job queued before queries were sealed
+
+
 def export_response(model_admin, request, fmt: str):
     """Send the export, or start a job for a large one and send the user to its page."""
     model = model_admin.model
@@ -137,7 +150,8 @@ def export_response(model_admin, request, fmt: str):
             district_id=as_scope(request.user).district_id,
             params={
                 "model": model._meta.label_lower,
-                "query": request.GET.urlencode(),
+                # Sealed: the list's search (?q=) may be an ID number or a phone.
+                "query_sealed": seal_query(request.GET.urlencode()),
                 "format": fmt,
                 "language": translation.get_language() or settings.LANGUAGE_CODE,
             },
@@ -163,18 +177,19 @@ def export_response(model_admin, request, fmt: str):
 
 def export_job_run(job_id: int) -> None:
     """Write a large export to the job's output file; the job page offers it when done."""
-    job = job_claim(job_id)
-    if job is None:
-        return
-    with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
-        try:
-            _export_job(job)
-        except Exception as exc:
-            log.exception("Export job %s failed", job_id)
-            job_fail(
-                job_id,
-                error=_("The export stopped because of an unexpected error.") + f" ({type(exc).__name__})",
-            )
+    with job_claimed(job_id) as job:
+        if job is None:
+            return
+        with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
+            try:
+                _export_job(job)
+            except Exception as exc:
+                log.exception("Export job %s failed", job_id)
+                job_fail(
+                    job_id,
+                    error=_("The export stopped because of an unexpected error.")
+                    + f" ({type(exc).__name__})",
+                )
 
 
 def _export_job(job) -> None:
@@ -186,7 +201,7 @@ def _export_job(job) -> None:
     request = HttpRequest()
     request.method = "GET"
     request.path = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-    request.GET = QueryDict(job.params.get("query", ""))
+    request.GET = QueryDict(unseal_query(job.params))
     request.user = job.created_by
     queryset = changelist_queryset(model_admin, request)
     total = queryset.order_by().count()

@@ -1,7 +1,8 @@
 """FilterSets of the registry, shared by the API, the admin lists and exports.
 
 Every filter is served by an index or rides the primary-key walk of cursor pagination: names match
-by prefix only (a varchar_pattern_ops index), personal data only exactly through its blind index.
+by prefix only (a varchar_pattern_ops index). Personal data is no filter at all, as a filter is a query
+string: the API's lookup actions take it in a POST body and match it exactly through its blind index.
 """
 
 import django_filters
@@ -24,11 +25,20 @@ from workers.models import (
 from workers.skills import valid_on_q
 
 
-@extend_schema_field(OpenApiTypes.INT)
+class _Int64Field(forms.IntegerField):
+    """A whole number a database column can hold: SQLite cannot bind a larger one (OverflowError, a 500)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", -(2**63))
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(**kwargs)
+
+
+@extend_schema_field(OpenApiTypes.INT64)
 class IntegerFilter(django_filters.NumberFilter):
     """Whole numbers, and foreign keys by id without loading the row (a ModelChoiceFilter queries)."""
 
-    field_class = forms.IntegerField
+    field_class = _Int64Field
 
 
 def _district_filters(path: str = "district"):
@@ -84,8 +94,6 @@ class WorkerFilterSet(django_filters.FilterSet):
     name__startswith = django_filters.CharFilter(
         field_name="name", lookup_expr="startswith", label=_("name starts with")
     )
-    id_number = django_filters.CharFilter(method="filter_id_number", label=_("ID number (exact)"))
-    phone = django_filters.CharFilter(method="filter_phone", label=_("mobile phone (exact)"))
     skill_level = django_filters.ChoiceFilter(choices=SkillLevel.choices)
     skill_level__gte = django_filters.ChoiceFilter(
         field_name="skill_level",
@@ -100,12 +108,6 @@ class WorkerFilterSet(django_filters.FilterSet):
     class Meta:
         model = Worker
         fields = []
-
-    def filter_id_number(self, queryset, name, value: str):
-        return blind_index_lookup(queryset, "id_number_hash", value)
-
-    def filter_phone(self, queryset, name, value: str):
-        return blind_index_lookup(queryset, "phone_hash", value)
 
 
 class EmploymentFilterSet(django_filters.FilterSet):

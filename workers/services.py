@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Max, OuterRef, Subquery
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal import uploads
 from portal.access import require_write_scope
 from portal.audit import audit_record
 from workers import validators
@@ -85,12 +88,24 @@ def worker_by_id_number(raw) -> Worker | None:
 @transaction.atomic
 def enterprise_register(*, by, name: str, credit_code: str, district_id: int, **fields) -> Enterprise:
     _require_write_scope(by, district_id)
+    _check_plan_upload(fields.get("policy_plan_file"))
     code = validators.normalise_uscc(credit_code)
     enterprise = Enterprise(name=name.strip(), credit_code=code, district_id=district_id, **fields)
     enterprise.full_clean()
     enterprise.save()
     audit_record(actor=by, action="enterprise.register", obj=enterprise, summary=enterprise.name)
     return enterprise
+
+
+def _check_plan_upload(value) -> None:
+    # A new upload only; a file already stored (the admin form's unchanged value) was checked then.
+    if isinstance(value, File) and not isinstance(value, FieldFile):
+        uploads.check_upload(
+            value,
+            allowed=uploads.PLAN_TYPES,
+            max_bytes=uploads.PLAN_MAX_MB * uploads.MB,
+            field="policy_plan_file",
+        )
 
 
 ENTERPRISE_EDITABLE = {
@@ -109,6 +124,7 @@ def enterprise_update(*, by, enterprise_id: int, **changes) -> Enterprise:
     if enterprise is None:
         raise ValidationError(_("Unknown enterprise."))
     _require_write_scope(by, enterprise.district_id)
+    _check_plan_upload(changes.get("policy_plan_file"))
     changed = [field for field, value in changes.items() if getattr(enterprise, field) != value]
     for field in changed:
         setattr(enterprise, field, changes[field])

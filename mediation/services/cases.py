@@ -33,6 +33,7 @@ from mediation.services._common import amount, day, is_worker, require_staff
 from mediation.services._common import text as _text
 from portal.access import as_scope
 from portal.audit import audit_record
+from portal.uploads import check_upload
 from workers.models import Employment, Enterprise, Worker
 
 #: transition -> (states it starts from, state it leads to)
@@ -455,14 +456,17 @@ def case_add_document(
     case = _locked_for_timeline(case_id, by)
     if not file:
         raise ValidationError({"file": [_("Choose a file.")]})
-    suffix = PurePath(getattr(file, "name", "") or "").suffix.lower()
-    if suffix not in DOCUMENT_SUFFIXES:
-        raise ValidationError(
-            {"file": [_("Upload a PDF, an image, or a Word, Excel or text file (%(types)s).")
-                      % {"types": " ".join(DOCUMENT_SUFFIXES)}]}
-        )  # fmt: skip
     if (getattr(file, "size", 0) or 0) > DOCUMENT_MAX_BYTES:
         raise ValidationError({"file": [_("The file is larger than 10 MB.")]})
+    # By content, not by name: a renamed program or web page is refused whatever its extension.
+    check_upload(
+        file,
+        allowed=DOCUMENT_SUFFIXES,
+        max_bytes=DOCUMENT_MAX_BYTES,
+        field="file",
+        wrong_type=_("Upload a PDF, an image, or a Word, Excel or text file (%(types)s).")
+        % {"types": " ".join(DOCUMENT_SUFFIXES)},
+    )
     on = day(on, field="on", not_before=case.received_on, label=_("the day of receipt"))
     event = CaseEvent(
         case=case,

@@ -2,8 +2,9 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -55,3 +56,10 @@ def exception_handler(exc, context):
         status=response.status_code or status.HTTP_400_BAD_REQUEST,
         headers=headers,
     )
+
+
+@csrf_exempt  # it changes nothing, and a refused POST should read as "no such endpoint", not a CSRF page
+def not_found(request, *args, **kwargs):
+    """An /api/ URL that names no endpoint (/api/workers/1.5/): the API's 404, not the HTML page."""
+    body = {"error": {"code": "not_found", "message": str(exceptions.NotFound.default_detail), "fields": {}}}
+    return JsonResponse(body, status=status.HTTP_404_NOT_FOUND, json_dumps_params={"ensure_ascii": False})

@@ -1,11 +1,37 @@
-"""Base viewsets: every queryset goes through portal/access.py, so no endpoint can forget the scope."""
+"""Base viewsets: every queryset goes through portal/access.py, so no endpoint can forget the scope.
 
+Nor can a query string carry personal data: URLs end up in access logs, proxies and browser history,
+so ID numbers, phones and accounts travel in the body of a POST to a lookup action instead.
+"""
+
+from django.utils.translation import gettext_lazy as _
 from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
 
 from portal.access import Action, restrict
 
+#: Query-string parameters refused everywhere in the API (400), rather than silently ignored: a client
+#: still sending ?id_number= would otherwise get every row in its scope instead of one.
+PERSONAL_QUERY_PARAMETERS = frozenset(
+    {"id_number", "phone", "bank_account", "account", "payee_account", "worker_id_number", "worker_phone"}
+)
+PERSONAL_QUERY_MESSAGE = _(
+    "Personal data never goes into a URL. Send it in the body of a POST to a lookup action, "
+    "such as /api/workers/lookup/, and filter by the id it returns."
+)
+
+
+def refuse_personal_query_parameters(request) -> None:
+    refused = sorted(PERSONAL_QUERY_PARAMETERS.intersection(request.query_params))
+    if refused:
+        raise ValidationError({name: [PERSONAL_QUERY_MESSAGE] for name in refused})
+
 
 class ScopedViewSetMixin:
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        refuse_personal_query_parameters(request)
+
     def get_queryset(self):
         action = Action.VIEW if self.request.method in ("GET", "HEAD", "OPTIONS") else Action.CHANGE
         return restrict(super().get_queryset(), self.request.user, action)

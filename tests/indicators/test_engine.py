@@ -235,8 +235,9 @@ def test_a_run_killed_midway_is_failed_by_the_stale_check_and_never_shown(city):
     assert engine.runs_fail_stale(older_than=datetime.timedelta(hours=2)) == 1
     orphan.refresh_from_db()
     assert orphan.status == RunStatus.FAILED
-    with pytest.raises(RuntimeError):
-        engine.run_execute(orphan.pk)  # a late redelivery cannot resurrect it
+    # A late redelivery cannot resurrect it, nor compute anything.
+    assert engine.run_execute(orphan.pk).status == RunStatus.FAILED
+    assert not orphan.values.exists()
     assert latest_run("2025") == good
 
 

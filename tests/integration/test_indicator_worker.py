@@ -7,14 +7,16 @@ import uuid
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from indicators import engine
 from indicators.choices import RunStatus, Trigger
 from indicators.models import IndicatorRun, IndicatorValue
 from indicators.periods import Period
 from indicators.selectors import latest_run
-from indicators.tasks import run_execute
+from indicators.tasks import fail_stale_runs, run_execute
 from tests.factories import EnterpriseFactory, district, register_worker
 from tests.integration.worker_process import (
     delete_queue,
@@ -108,6 +110,10 @@ def test_a_worker_killed_mid_run_leaves_the_last_snapshot_and_recovers(small_cit
                 return cursor.fetchone()[0] > 0
 
         wait_for(waiting_on_the_lock, what="the worker to block inside its run")
+        # The live worker holds the run's lease: the stale check leaves it alone, however old it looks,
+        # and a second execution (a redelivery) returns at once instead of computing it twice.
+        assert engine.runs_fail_stale(older_than=datetime.timedelta(0)) == 0
+        assert engine.run_execute(run.pk).status == RunStatus.RUNNING
         kill_worker(process)
     finally:
         blocker.rollback()
@@ -117,9 +123,22 @@ def test_a_worker_killed_mid_run_leaves_the_last_snapshot_and_recovers(small_cit
     assert run.status == RunStatus.RUNNING and not run.values.exists()
     assert not run.enterprise_figures.exists()  # the per-enterprise rows went with the transaction
     assert latest_run("2025") == good  # readers still see the last good snapshot
-    assert engine.runs_fail_stale(older_than=datetime.timedelta(0)) == 1
-    run.refresh_from_db()
-    assert run.status == RunStatus.FAILED
+
+    # Beat's periodic check, once the run is older than any run can take: its lease is free now.
+    assert "indicators-fail-stale-runs" in settings.CELERY_BEAT_SCHEDULE
+    IndicatorRun.objects.filter(pk=run.pk).update(
+        started_at=timezone.now() - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 120)
+    )
+
+    def failed_by_the_check():
+        # The killed worker's backend ends once the lock it waited on is released and it finds its
+        # client gone; until then it still holds the lease.
+        fail_stale_runs.apply()
+        return IndicatorRun.objects.get(pk=run.pk).status == RunStatus.FAILED
+
+    wait_for(failed_by_the_check, timeout=30, what="the stale check to fail the dead run")
+    assert engine.run_execute(run.pk).status == RunStatus.FAILED  # a late delivery computes nothing
+    assert not run.values.exists()
 
     start()
     again = engine.run_start(period=Period.parse("2025"), trigger=Trigger.STAFF)

@@ -27,7 +27,10 @@ def test_database_url() -> str:
 test_database_url.__test__ = False  # a helper, not a test, despite its name
 
 
-def start_worker(*, queue: str, nodename: str, log_path: Path, env: dict | None = None) -> subprocess.Popen:
+def start_worker(
+    *, queue: str, nodename: str, log_path: Path, env: dict | None = None, app_module: str = "portal"
+) -> subprocess.Popen:
+    """A prefork worker with one child on ``queue``; ``app_module`` names the Celery app (``-A``)."""
     environment = dict(os.environ, DATABASE_URL=test_database_url(), **(env or {}))
     celery = Path(sys.executable).parent / "celery"
     with log_path.open("ab") as log:
@@ -36,7 +39,7 @@ def start_worker(*, queue: str, nodename: str, log_path: Path, env: dict | None 
             [
                 str(celery),
                 "-A",
-                "portal",
+                app_module,
                 "worker",
                 "--pool=prefork",
                 "--concurrency=1",

@@ -300,9 +300,12 @@ def test_claim_filters_narrow_the_list(api, city_clerk, records, beilun_claim, b
     assert ids(api.get("/api/claims/", {"status": "reviewed"})) == {beilun_claim.pk}
     assert ids(api.get("/api/claims/", {"reference": beilun_claim.reference.lower()})) == {beilun_claim.pk}
     assert ids(api.get("/api/claims/", {"reference": "XF" + beilun_claim.reference[2:]})) == set()
+    # A worker's claims by ID number: the number goes in a body to the lookup, never into a URL.
     worker = haishu["worker"]
-    assert ids(api.get("/api/claims/", {"worker_id_number": worker.id_number.lower()})) == haishu["claims"]
-    assert ids(api.get("/api/claims/", {"worker_id_number": worker.id_number[:-1]})) == set()
+    found = api.post("/api/workers/lookup/", {"id_number": worker.id_number.lower()}, format="json")
+    assert [row["id"] for row in found.json()] == [worker.pk]
+    assert ids(api.get("/api/claims/", {"worker": worker.pk})) == haishu["claims"]
+    assert api.get("/api/claims/", {"worker_id_number": worker.id_number}).status_code == 400
     assert ids(api.get("/api/enrollments/", {"district_code": "330206"})) == records["beilun"]["enrollments"]
     assert ids(api.get("/api/apprenticeships/", {"active_on": "2024-06-01"})) == (
         records["beilun"]["apprenticeships"] | haishu["apprenticeships"]

@@ -142,7 +142,6 @@ def claim_submit(
                 wrong_type=_(
                     "Upload a PDF, JPEG or PNG file; this file is none of them, whatever its name says."
                 ),
-                rename=True,
             )
         claim.reference_date = tuition["paid_on"]
         payee = worker

@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from portal.choices import JobStatus
-from portal.jobs import job_claim, job_create, job_fail, job_finish, job_progress, job_submit
+from portal.jobs import job_claimed, job_create, job_fail, job_finish, job_progress, job_submit
 from portal.models import Job
 from workers.importing.award import CraftsmanAwardImporter
 from workers.importing.certificate import SkillCertificateImporter
@@ -106,14 +106,15 @@ def import_preview(job: Job) -> Outcome:
 def import_job_run(job_id: int) -> None:
     """Check the whole file, then write it in one transaction; the job records counts and the report.
 
-    Safe to run twice: the job is claimed once, and the import is all-or-nothing and idempotent.
+    Safe to run twice: the job is claimed once (taken over only from a dead worker, portal.jobs), and
+    the import is all-or-nothing and idempotent.
     """
-    job = job_claim(job_id)
-    if job is None:
-        log.info("Import job %s already claimed or finished", job_id)
-        return
-    with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
-        _run_claimed(job)
+    with job_claimed(job_id) as job:
+        if job is None:
+            log.info("Import job %s already claimed or finished", job_id)
+            return
+        with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
+            _run_claimed(job)
 
 
 def _run_claimed(job: Job) -> None:

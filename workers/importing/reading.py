@@ -8,10 +8,12 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import IO
+from xml.etree import ElementTree
 
 from django.utils.translation import gettext as _
 
@@ -146,17 +148,57 @@ def _find_header(rows, columns, estimated, closers) -> Table:
 # --- XLSX -----------------------------------------------------------------------------------------------
 
 
+# What a damaged or hand-made workbook raises while it is read: a broken zip or deflate stream (a
+# download cut short), a missing part, a value that is not what its cell type says (ValueError covers
+# UnicodeDecodeError).
+_DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    KeyError,
+    IndexError,
+    ValueError,
+    ElementTree.ParseError,
+)
+
+
+def damaged_message() -> str:
+    return _(
+        "The workbook is damaged and cannot be read (perhaps the download was incomplete). Open it in "
+        "Excel, save it again and upload it again."
+    )
+
+
 def _xlsx_rows(stream):
     from workers.importing.xlsx import Refused, Unsupported, XlsxBook
 
     try:
-        book = XlsxBook(stream)
-    except Refused:
-        raise FileProblem(wrong_type_message()) from None
-    except Unsupported:
-        stream.seek(0)
-        return _openpyxl_rows(stream)
-    return book.rows(), book.estimated_rows(), [book.close]
+        try:
+            book = XlsxBook(stream)
+        except Refused:
+            raise FileProblem(wrong_type_message()) from None
+        except Unsupported:
+            stream.seek(0)
+            rows, estimated, closers = _openpyxl_rows(stream)
+        else:
+            closers = [book.close]
+            try:
+                estimated = book.estimated_rows()
+            except _DAMAGED:
+                book.close()
+                raise
+            rows = book.rows()
+    except _DAMAGED:
+        raise FileProblem(damaged_message()) from None
+    return _undamaged(rows), estimated, closers
+
+
+def _undamaged(rows):
+    """The rows, or a FileProblem when the damage shows only further down the sheet."""
+    try:
+        yield from rows
+    except _DAMAGED:
+        raise FileProblem(damaged_message()) from None
 
 
 def _openpyxl_rows(stream):
@@ -214,9 +256,14 @@ def _csv_rows(stream):
         sample = text.read(64 * 1024)
         if "\x00" in sample:
             raise FileProblem(wrong_type_message())
-        # A cheap bound for the background threshold: data rows are at most the line count.
+        # A cheap bound for the background threshold: data rows are at most the line count. The same
+        # pass looks for NUL past the sample: no text file holds one, and PostgreSQL refuses it in text.
         text.seek(0)
-        lines = sum(chunk.count("\n") for chunk in iter(lambda: text.read(_ENCODING_PROBE), ""))
+        lines = 0
+        for chunk in iter(lambda: text.read(_ENCODING_PROBE), ""):
+            if "\x00" in chunk:
+                raise FileProblem(wrong_type_message())
+            lines += chunk.count("\n")
         text.seek(0)
     except UnicodeDecodeError:
         text.detach()  # leave the caller's stream open
