@@ -195,6 +195,30 @@ def test_bulk_review_reports_how_many_changed_and_why_the_others_did_not(
     assert AuditEvent.objects.filter(action="claim.review", data__bulk=True).count() == 2
 
 
+def test_bulk_transitions_record_one_full_audit_event_per_changed_claim(
+    worker, certify, beilun_clerk, beilun_reviewer, beilun_approver
+):
+    from training.models import SubsidyRule
+
+    SubsidyRule.objects.update(yearly_limit=None)
+    claims = make_claims(worker, certify, beilun_clerk, 3)
+    claims_review_bulk(by=beilun_reviewer, claim_ids=[c.pk for c in claims])
+    claims_approve_bulk(by=beilun_approver, claim_ids=[c.pk for c in claims[:2]])
+    for action, by, changed, old, new in (
+        ("claim.review", beilun_reviewer, claims, ClaimStatus.SUBMITTED, ClaimStatus.REVIEWED),
+        ("claim.approve", beilun_approver, claims[:2], ClaimStatus.REVIEWED, ClaimStatus.APPROVED),
+    ):
+        events = {e.object_id: e for e in AuditEvent.objects.filter(action=action)}
+        assert set(events) == {str(c.pk) for c in changed}
+        for claim in changed:
+            event = events[str(claim.pk)]
+            assert (event.actor, event.district_id, event.object_type, event.family) == (
+                by, claim.district_id, "training.claim", "claim",
+            )  # fmt: skip
+            assert (event.data["from"], event.data["to"], event.data["bulk"]) == (old, new, True)
+            assert Decimal(event.data["amount"]) == claim.amount
+
+
 def test_bulk_approve_keeps_four_eyes_and_the_city_threshold(
     worker, certify, beilun_clerk, beilun_reviewer, beilun_approver, settings
 ):

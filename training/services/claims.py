@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -288,35 +288,64 @@ def _bulk_transition(*, by, claim_ids, action: str, qualifies: Q, updates: dict,
         changing = list(in_scope.filter(qualifies).values_list("pk", flat=True))
         before = dict(locked)
         outcome.changed = Claim.objects.filter(pk__in=changing).update(**updates)
-        now = timezone.now()
-        changed_rows = Claim.objects.filter(pk__in=changing).values(
-            "pk", "district_id", "amount", "status", "kind", "submitted_at"
-        )
-        AuditEvent.objects.bulk_create(
-            [
-                AuditEvent(
-                    created_at=now,
-                    actor=by,
-                    action=f"claim.{action}",
-                    object_type="training.claim",
-                    object_id=str(row["pk"]),
-                    district_id=row["district_id"],
-                    data={
-                        "from": before[row["pk"]],
-                        "to": row["status"],
-                        "amount": str(row["amount"]),
-                        "bulk": True,
-                    },
-                )
-                for row in changed_rows
-            ],
-            batch_size=2000,
-        )
+        _audit_bulk(by=by, action=action, claim_ids=changing, before=before)
     out_of_scope = set(ids) - set(before)
     outcome.refuse(_("not found or outside your scope"), [f"#{pk}" for pk in sorted(out_of_scope)])
     rest = Claim.objects.filter(pk__in=set(before) - set(changing))
     explain(outcome, rest)
     return outcome
+
+
+BULK_AUDIT_SQL = """
+INSERT INTO {audit} (created_at, actor_id, action, object_type, object_id, district_id, summary, data)
+SELECT %(now)s, %(actor)s, %(action)s, 'training.claim', c.id::text, c.district_id, '',
+       jsonb_build_object('from', %(old)s::text, 'to', c.status, 'amount', c.amount::text, 'bulk', true)
+FROM {claim} c WHERE c.id = ANY(%(ids)s)
+"""
+
+
+def _audit_bulk(*, by, action: str, claim_ids: list[int], before: dict[int, str]) -> None:
+    """The audit events of a bulk transition. On PostgreSQL one INSERT … SELECT writes them all from the
+    claim rows (no row passes through Python: 10,000 events in a fraction of the time); elsewhere they are
+    built here. A bulk transition starts from one state (its ``qualifies`` condition), so "from" is one value.
+    """
+    if not claim_ids:
+        return
+    now = timezone.now()
+    old = {before[pk] for pk in claim_ids}
+    if connection.vendor == "postgresql" and len(old) == 1:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                BULK_AUDIT_SQL.format(audit=AuditEvent._meta.db_table, claim=Claim._meta.db_table),
+                {
+                    "now": now,
+                    "actor": getattr(by, "pk", None),
+                    "action": f"claim.{action}",
+                    "old": old.pop(),
+                    "ids": list(claim_ids),
+                },
+            )
+        return
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                created_at=now,
+                actor=by if getattr(by, "pk", None) else None,
+                action=f"claim.{action}",
+                object_type="training.claim",
+                object_id=str(row["pk"]),
+                district_id=row["district_id"],
+                data={
+                    "from": before[row["pk"]],
+                    "to": row["status"],
+                    "amount": str(row["amount"]),
+                    "bulk": True,
+                },
+            )
+            for row in Claim.objects.filter(pk__in=claim_ids).values("pk", "district_id", "amount", "status")
+        ],
+        batch_size=2000,
+    )
 
 
 def _references(queryset) -> list[str]:
