@@ -263,7 +263,7 @@ def test_the_api_refuses_personal_data_in_a_query_string(city_clerk, worker, url
         response = api.get(url.format(id=worker.id_number, phone=worker.phone))
     assert response.status_code == 400
     body = response.content.decode()
-    assert "never goes into a URL" in body and "/api/workers/lookup/" in body
+    assert "个人信息不得出现在网址中" in body and "/api/workers/lookup/" in body  # Chinese by default
     assert worker.id_number not in body and worker.phone not in body
 
 
