@@ -34,7 +34,7 @@ from training.models.program import program_id_from_reference
 from training.resources import ClaimResource, EnrollmentResource, TrainingProgramResource
 from training.services.claims import claim_submit
 from workers.importing import cells
-from workers.importing.lookups import EnterpriseCache, workers_by_hash
+from workers.importing.lookups import DistrictReader, EnterpriseCache, workers_by_hash
 from workers.importing.pipeline import (
     NEW,
     SAME,
@@ -46,7 +46,7 @@ from workers.importing.pipeline import (
     action_label,
 )
 from workers.importing.worker import BATCH, CreditCodes, id_number, short_text
-from workers.models import CraftsmanAward, CraftsmanTitle, District, Employment, SkillCertificate, Worker
+from workers.models import CraftsmanAward, CraftsmanTitle, Employment, SkillCertificate, Worker
 
 _CLOSED = [s.value for s in CLOSED_WITHOUT_PAYMENT]
 
@@ -165,20 +165,7 @@ class TrainingProgramImporter(Importer):
         self._name = short_text(200)
         self._school = short_text(200)
         self._occupation = short_text(64)
-        self._districts: dict[str, int] = {}
-        for pk, code, name in District.objects.values_list("id", "code", "name"):
-            self._districts[code] = pk
-            self._districts[name] = pk
-        self._district_names = {pk: name for name, pk in self._districts.items() if not name.isdigit()}
-
-    def district(self, raw: object) -> int:
-        found = self._districts.get("".join(cells.text(raw).split()))
-        if found is None:
-            raise ValidationError(
-                _("“%(value)s” is not a district of the city; write its name (北仑区) or code (330206).")
-                % {"value": cells.text(raw)}
-            )
-        return found
+        self.district = DistrictReader()
 
     def parse(self, row: int, values: dict[str, object]):
         errors: list[tuple[str, str]] = []
@@ -304,7 +291,7 @@ class TrainingProgramImporter(Importer):
             action_label(item.action),
             r.name,
             str(ProgramType(r.program_type).label),
-            self._district_names.get(r.district_id, ""),
+            self.district.names.get(r.district_id, ""),
             r.starts_on.isoformat(),
             r.ends_on.isoformat(),
         ]

@@ -10,15 +10,14 @@ import datetime
 from collections import defaultdict
 from typing import NamedTuple
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from workers.importing import cells
-from workers.importing.lookups import district_names
+from workers.importing.lookups import DistrictReader
 from workers.importing.pipeline import NEW, SAME, UPDATE, Importer, Planned, RowError, action_label
 from workers.importing.worker import BATCH, CreditCodes, short_text
-from workers.models import District, Enterprise
+from workers.models import Enterprise
 from workers.resources import EnterpriseResource
 
 DETAIL_FIELDS = (
@@ -56,21 +55,8 @@ class EnterpriseImporter(Importer):
         self.seen: dict[str, int] = {}
         self._names = short_text(200)
         self._address = short_text(255)
-        self._districts: dict[str, int] = {}
-        for pk, code, name in District.objects.values_list("id", "code", "name"):
-            self._districts[code] = pk
-            self._districts[name] = pk
-        self._district_names = district_names()
-
-    def district(self, raw: object) -> int:
-        value = "".join(cells.text(raw).split())
-        found = self._districts.get(value)
-        if found is None:
-            raise ValidationError(
-                _("“%(value)s” is not a district of the city; write its name (北仑区) or code (330206).")
-                % {"value": value}
-            )
-        return found
+        self.district = DistrictReader()
+        self._district_names = self.district.names
 
     def parse(self, row: int, values: dict[str, object]):
         errors: list[tuple[str, str]] = []

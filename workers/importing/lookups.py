@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from workers.importing import cells
 from workers.models import District, Enterprise
 
 
@@ -32,6 +36,27 @@ class EnterpriseCache:
 
     def get(self, code: str) -> EnterpriseRef | None:
         return self.known.get(code)
+
+
+class DistrictReader:
+    """A district cell, by name (北仑区) or six-digit code (330206) -> its id; the ten rows loaded once."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.names: dict[int, str] = {}
+        for pk, code, name in District.objects.values_list("id", "code", "name"):
+            self.ids[code] = self.ids[name] = pk
+            self.names[pk] = name
+
+    def __call__(self, raw: object) -> int:
+        value = "".join(cells.text(raw).split())
+        found = self.ids.get(value)
+        if found is None:
+            raise ValidationError(
+                _("“%(value)s” is not a district of the city; write its name (北仑区) or code (330206).")
+                % {"value": value}
+            )
+        return found
 
 
 def district_names() -> dict[int, str]:
