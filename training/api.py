@@ -159,7 +159,9 @@ class SubsidyRuleSerializer(serializers.ModelSerializer):
     )
     title_name = serializers.CharField(read_only=True, allow_null=True)
     # Read-only model fields lose allow_blank, and the schema would not admit "" (any program type).
-    program_type = serializers.ChoiceField(choices=ProgramType.choices, allow_blank=True, read_only=True)
+    program_type = serializers.ChoiceField(
+        choices=ProgramType.choices, allow_blank=True, read_only=True, label=_("training type")
+    )
 
     class Meta:
         model = SubsidyRule

@@ -234,7 +234,9 @@ class WorkerSerializer(serializers.ModelSerializer):
         source="get_skill_level_display", read_only=True, allow_null=True
     )
     # Read-only model fields lose allow_blank, and the schema would not admit "" (no education given).
-    education = serializers.ChoiceField(choices=Education.choices, allow_blank=True, read_only=True)
+    education = serializers.ChoiceField(
+        choices=Education.choices, allow_blank=True, read_only=True, label=_("education")
+    )
 
     class Meta:
         model = Worker

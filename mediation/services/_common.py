@@ -5,22 +5,18 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.access import Level, as_scope
+from portal.access import Level, as_scope, require_write_scope
 
 MAX_AMOUNT = Decimal("9999999999.99")
 
 
 def require_staff(by, district_id: int) -> None:
     """Staff with write scope on the district (None: the system, e.g. a seed or a task)."""
-    if by is None:
-        return
-    scope = as_scope(by)
-    if not scope.can_write or not scope.covers_district(district_id):
-        raise PermissionDenied(_("You may not handle mediation cases of this district."))
+    require_write_scope(by, district_id, message=_("You may not handle mediation cases of this district."))
 
 
 def is_worker(by) -> bool:
