@@ -29,6 +29,7 @@ from workers import validators
 from workers.importing import cells
 from workers.importing.lookups import EnterpriseCache, workers_by_hash
 from workers.importing.pipeline import NEW, SAME, Importer, Planned, RowError, action_label
+from workers.importing.seen import FirstSeen
 from workers.importing.worker import CreditCodes, short_text
 from workers.models import District, Employment, Worker
 
@@ -99,7 +100,7 @@ class DisputeCaseImporter(Importer):
         self.enterprises = EnterpriseCache()
         self.credit_code = CreditCodes()
         self.id_index = Worker._meta.get_field("id_number_hash").index_for
-        self.seen: dict[tuple[str, str], int] = {}
+        self.seen = FirstSeen()
         self._claim = short_text(5000)
         self._reference = short_text(64)
         self._districts = {d.pk: d for d in District.objects.all()}

@@ -45,6 +45,7 @@ from workers.importing.pipeline import (
     RowError,
     action_label,
 )
+from workers.importing.seen import FirstSeen
 from workers.importing.worker import BATCH, CreditCodes, id_number, short_text
 from workers.models import CraftsmanAward, CraftsmanTitle, Employment, SkillCertificate, Worker
 
@@ -117,7 +118,7 @@ def _program_reference(raw: object) -> int:
     return value
 
 
-def _first_seen(seen: dict, key, row: int, errors: list, column: str, message: str) -> None:
+def _first_seen(seen: FirstSeen, key, row: int, errors: list, column: str, message: str) -> None:
     first = seen.setdefault(key, row)
     if first != row:
         errors.append((column, message % {"row": first}))
@@ -161,7 +162,7 @@ class TrainingProgramImporter(Importer):
         super().__init__(**kwargs)
         self.enterprises = EnterpriseCache()
         self.credit_code = CreditCodes()
-        self.seen: dict[tuple, int] = {}
+        self.seen = FirstSeen()
         self._name = short_text(200)
         self._school = short_text(200)
         self._occupation = short_text(64)
@@ -319,7 +320,7 @@ class EnrollmentImporter(Importer):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.id_index = Worker._meta.get_field("id_number_hash").index_for
-        self.seen: dict[tuple, int] = {}
+        self.seen = FirstSeen()
         #: new, not dropped enrolments per program in the rows checked so far (the capacity check)
         self.taken: Counter[int] = Counter()
         self.program_names: dict[int, str] = {}
@@ -585,7 +586,7 @@ class ClaimImporter(Importer):
         super().__init__(**kwargs)
         self.id_index = Worker._meta.get_field("id_number_hash").index_for
         self.titles = {"".join(n.split()): pk for pk, n in CraftsmanTitle.objects.values_list("id", "name")}
-        self.seen: dict[tuple, int] = {}
+        self.seen = FirstSeen()
         #: subsidies per (worker, year) and (worker, occupation, level) in the rows checked so far
         self.subsidies: Counter[tuple] = Counter()
         self._number = short_text(64)

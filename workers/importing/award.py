@@ -15,6 +15,7 @@ from workers.choices import Nomination
 from workers.importing import cells
 from workers.importing.lookups import workers_by_hash
 from workers.importing.pipeline import NEW, SAME, Importer, Planned, RowError, action_label
+from workers.importing.seen import FirstSeen
 from workers.importing.worker import BATCH, id_number
 from workers.models import CraftsmanAward, CraftsmanTitle, Worker
 from workers.resources import CraftsmanAwardResource
@@ -43,7 +44,7 @@ class CraftsmanAwardImporter(Importer):
             "".join(name.split()): pk for pk, name in CraftsmanTitle.objects.values_list("id", "name")
         }
         self.title_names = {pk: name for name, pk in self.titles.items()}
-        self.seen: dict[tuple[int, int, int], int] = {}
+        self.seen = FirstSeen()
         self.id_index = Worker._meta.get_field("id_number_hash").index_for
 
     def title(self, raw: object) -> int:

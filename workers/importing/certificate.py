@@ -17,6 +17,7 @@ from workers.choices import SkillLevel
 from workers.importing import cells
 from workers.importing.lookups import workers_by_hash
 from workers.importing.pipeline import CHUNK_ROWS, NEW, SAME, Importer, Planned, RowError, action_label
+from workers.importing.seen import FirstSeen
 from workers.importing.worker import BATCH, id_number, short_text
 from workers.models import SkillCertificate, Worker
 from workers.resources import SkillCertificateResource
@@ -41,7 +42,7 @@ class SkillCertificateImporter(Importer):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.seen: dict[str, int] = {}
+        self.seen = FirstSeen()
         self.id_index = Worker._meta.get_field("id_number_hash").index_for
         self.affected: set[int] = set()
         self._short = short_text(64)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from workers.importing import cells
 from workers.importing.lookups import DistrictReader
 from workers.importing.pipeline import NEW, SAME, UPDATE, Importer, Planned, RowError, action_label
+from workers.importing.seen import FirstSeen
 from workers.importing.worker import BATCH, CreditCodes, short_text
 from workers.models import Enterprise
 from workers.resources import EnterpriseResource
@@ -52,7 +53,7 @@ class EnterpriseImporter(Importer):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.credit_code = CreditCodes()
-        self.seen: dict[str, int] = {}
+        self.seen = FirstSeen()
         self._names = short_text(200)
         self._address = short_text(255)
         self.district = DistrictReader()

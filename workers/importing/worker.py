@@ -25,6 +25,7 @@ from workers.importing.cells import message_of
 from workers.importing.lookups import EnterpriseCache, district_names
 from workers.importing.pipeline import NEW, SAME, UPDATE, Importer, Planned, RowError, action_label
 from workers.importing.reading import is_blank
+from workers.importing.seen import FirstSeen
 from workers.models import Employment, Worker
 from workers.resources import WorkerResource
 
@@ -140,7 +141,7 @@ class WorkerImporter(Importer):
         self.enterprises = EnterpriseCache()
         self.credit_code = CreditCodes()
         # First row of each ID number (its first 17 digits as an int: exact and small) for duplicates.
-        self.seen: dict[int, int] = {}
+        self.seen = FirstSeen()
         self.id_index = Worker._meta.get_field("id_number_hash").index_for
         self.phone_index = Worker._meta.get_field("phone_hash").index_for
         self._names = short_text(64)
