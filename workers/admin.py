@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -302,6 +303,8 @@ class InputFilter(admin.SimpleListFilter):
             if name != self.parameter_name
             for value in values
         ]
+        if changelist.query:
+            hidden.append((SEARCH_VAR, changelist.query))
         yield {
             "query_string": query,
             "value": self.value() or "",

@@ -216,3 +216,16 @@ def test_the_change_page_does_not_show_the_birth_date_beside_the_masked_number(c
     page = login(client, city_clerk).get(f"/admin/workers/worker/{worker.pk}/change/").content.decode()
     for leak in ("1987-06-05", "1987年6月5日", "19870605", "June 5, 1987"):
         assert leak not in page
+
+
+def test_typing_into_a_text_filter_keeps_the_other_filters_and_the_search(client, city_clerk, firms):
+    login(client, city_clerk)
+    response = client.get(
+        "/admin/workers/worker/", {"district__id__exact": "2", "skill_level": "4", "q": "张"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    form = re.search(r'<form method="get" class="input-filter">(.*?)</form>', html, re.S).group(1)
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
+    assert hidden == {"district__id__exact": "2", "skill_level": "4", "q": "张"}
+    assert 'name="enterprise_code"' in form
