@@ -35,19 +35,20 @@ def _owner(path: str):
     obj = model._default_manager.filter(**{field: path}).first()
     if obj is None:
         raise Http404
-    return obj, getattr(obj, field)
+    return obj, getattr(obj, field), getattr(obj, f"{field}_name", "")
 
 
 @never_cache
 @login_required
 def private_file(request, path: str):
-    obj, fieldfile = _owner(path)
+    obj, fieldfile, given = _owner(path)
     if not can_access(request.user, obj):
         raise Http404
     content_type = mimetypes.guess_type(fieldfile.name)[0] or "application/octet-stream"
     return FileResponse(
         fieldfile.open("rb"),
         as_attachment=True,
-        filename=PurePosixPath(fieldfile.name).name,
+        # The name it was uploaded with, where the model keeps one (portal.uploads.RandomName).
+        filename=given or PurePosixPath(fieldfile.name).name,
         content_type=content_type,
     )

@@ -8,15 +8,49 @@ self-service pages refuse the same files. The whole request is bounded earlier, 
 from __future__ import annotations
 
 import codecs
+import re
 import uuid
 import zipfile
 from collections.abc import Iterable
 from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext as _
 
 MB = 1024 * 1024
+
+
+@deconstructible
+class RandomName:
+    """``upload_to`` that stores a file as ``<folder>/<year>/<month>/<random>.<ext>``.
+
+    The names people give files ("张三身份证.jpg") would otherwise be the file's path, which is its URL
+    under /files/ and so shows in access logs. The model keeps the name given in a field of its own
+    (``<field>_name``), for pages and for the name of a download.
+    """
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def __call__(self, instance, filename: str) -> str:
+        suffix = PurePath(filename or "").suffix.lower()
+        if not re.fullmatch(r"\.[a-z0-9]{1,9}", suffix):
+            suffix = ""
+        return f"{self.folder}/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RandomName) and other.folder == self.folder
+
+    def __hash__(self) -> int:
+        return hash(self.folder)
+
+
+def given_name(upload) -> str:
+    """The name a file was uploaded with, without any folder, at most 255 characters."""
+    return PurePath(getattr(upload, "name", "") or "").name[-255:]
+
 
 #: Receipts of tuition claims.
 RECEIPT_TYPES = (".pdf", ".jpg", ".png")

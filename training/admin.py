@@ -433,8 +433,8 @@ class TuitionInline(admin.StackedInline):
 
     @admin.display(description=_label(TuitionDetail, "receipt"))
     def receipt_name(self, obj):
-        # The name only: receipts are not yet among the private files portal/media.py serves.
-        return obj.receipt.name.rsplit("/", 1)[-1] if obj.receipt else ""
+        # The name it was uploaded with (stored under a random one: portal.uploads.RandomName).
+        return (obj.receipt_name or obj.receipt.name.rsplit("/", 1)[-1]) if obj.receipt else ""
 
     def has_view_permission(self, request, obj=None):
         # The details are part of the claim: whoever may see the claim sees them (no role holds a

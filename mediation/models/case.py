@@ -19,6 +19,7 @@ from mediation.choices import (
     EventType,
 )
 from portal.access import ScopedQuerySet
+from portal.uploads import RandomName
 
 _CONCLUDED = [s.value for s in CONCLUDED_STATUSES]
 
@@ -198,7 +199,10 @@ class CaseEvent(models.Model):
     )
     text = models.TextField(_("text"), blank=True)
     # Private: served only after a scope check on the event (portal/media.py, folder mediation_documents).
-    file = models.FileField(_("file"), upload_to="mediation_documents/%Y/%m/", blank=True, max_length=255)
+    file = models.FileField(
+        _("file"), upload_to=RandomName("mediation_documents"), blank=True, max_length=255
+    )
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
     # The time limit the event concerns: the new one of an extension, the passed one of an overdue flag.
     due_on = models.DateField(_("time limit"), null=True, blank=True)
     # Staff-only notes; the applicants' timeline leaves them out.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from pathlib import PurePath
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -33,7 +32,7 @@ from mediation.services._common import amount, day, is_worker, require_staff
 from mediation.services._common import text as _text
 from portal.access import as_scope
 from portal.audit import audit_record
-from portal.uploads import check_upload
+from portal.uploads import check_upload, given_name
 from workers.models import Employment, Enterprise, Worker
 
 #: transition -> (states it starts from, state it leads to)
@@ -475,7 +474,8 @@ def case_add_document(
         by=by if getattr(by, "pk", None) else None,
         text=(text or "").strip(),
     )
-    event.file.save(PurePath(file.name).name, file, save=False)
+    event.file_name = given_name(file)
+    event.file.save(event.file_name, file, save=False)
     event.save()
     _audit(by, case, "add_document", case.status, file=event.file.name)
     return event

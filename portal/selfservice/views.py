@@ -230,7 +230,7 @@ def serve_receipt(claim: Claim):
     tuition = getattr(claim, "tuition", None)
     if tuition is None or not tuition.receipt:
         raise Http404
-    name = PurePosixPath(tuition.receipt.name).name
+    name = tuition.receipt_name or PurePosixPath(tuition.receipt.name).name
     return FileResponse(tuition.receipt.open("rb"), as_attachment=True, filename=name)
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.access import ScopedQuerySet
 from portal.fields import EncryptedTextField
 from portal.masking import mask_bank_account
+from portal.uploads import RandomName
 from training.choices import CLOSED_WITHOUT_PAYMENT, ClaimKind, ClaimStatus, Degree
 from workers.choices import SkillLevel
 
@@ -205,7 +206,8 @@ class TuitionDetail(models.Model):
     )
     paid_on = models.DateField(_("tuition paid on"))
     relevant_to_job = models.BooleanField(_("major relevant to the job"))
-    receipt = models.FileField(_("receipt"), upload_to="receipts/%Y/%m/", max_length=255, blank=True)
+    receipt = models.FileField(_("receipt"), upload_to=RandomName("receipts"), max_length=255, blank=True)
+    receipt_name = models.CharField(_("receipt's file name"), max_length=255, blank=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_district_path = "claim__district"

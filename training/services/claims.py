@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from portal.access import as_scope, require_write_scope, restrict
 from portal.audit import audit_record
 from portal.models import AuditEvent
-from portal.uploads import MB, RECEIPT_TYPES, check_upload
+from portal.uploads import MB, RECEIPT_TYPES, check_upload, given_name
 from training import rules
 from training.choices import ClaimKind, ClaimStatus, PaymentStatus
 from training.models import Claim, Payment, TuitionDetail
@@ -189,6 +189,7 @@ def claim_submit(
             paid_on=tuition["paid_on"],
             relevant_to_job=True,
             receipt=tuition.get("receipt") or "",
+            receipt_name=given_name(tuition["receipt"]) if tuition.get("receipt") else "",
         )
     _audit(by, claim, "submit", "", note)
     return claim
