@@ -254,6 +254,7 @@ EVENT_FIELDS = (
     "by_id",
     "text",
     "file",
+    "file_name",
     "due_on",
     "internal",
 )
@@ -449,7 +450,7 @@ def _cases(seed: MediationSeed, committees, out: _Batches) -> None:
             out.add(
                 CaseEvent,
                 EVENT_FIELDS,
-                (case_id, event_type.value, day, stamp, None, text, "", due_on, False),
+                (case_id, event_type.value, day, stamp, None, text, "", "", due_on, False),
             )
         seed.stats[f"cases_{status}"] += 1
         seed.stats[f"cases_source_{case.source}"] += 1

@@ -521,7 +521,7 @@ CLAIM_FIELDS = (
     "approved_by_id", "paid_at", "closed_reason", "note",
 )  # fmt: skip
 TUITION_FIELDS = ("claim_id", "degree", "institution", "major", "tuition_paid", "paid_on", "relevant_to_job",
-                  "receipt")  # fmt: skip
+                  "receipt", "receipt_name")  # fmt: skip
 PAYMENT_FIELDS = ("batch_id", "claim_id", "amount", "status", "paid_at", "returned_at", "return_reason",
                   "bank_reference")  # fmt: skip
 BATCH_FIELDS = (
@@ -786,7 +786,7 @@ class _Claims:
             _at(d["p"], PAY_MINUTE) if status == CS.PAID else None, reason, "",
         ))  # fmt: skip
         if tuition is not None:
-            self.out.add(TuitionDetail, TUITION_FIELDS, (claim_id, *tuition, True, ""))
+            self.out.add(TuitionDetail, TUITION_FIELDS, (claim_id, *tuition, True, "", ""))
         # Money goes through city-wide batches when the city approved it, else through the district's.
         batch_district = None if approver == staff.city_approver else district_id
         if "p" in d:
