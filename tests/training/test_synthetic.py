@@ -76,21 +76,28 @@ def seeded(django_db_setup, django_db_blocker):
     """A registry of N workers, six Beilun craftsmen, then the training step on top: committed once."""
     from tests.conftest import _restore_reference_data
 
-    with django_db_blocker.unblock():
-        _restore_reference_data()
-        _ensure_rules()
-        city.city_seed(
-            workers=N, seed=SEED, as_of=AS_OF, steps=city.SEED_STEPS, batch_size=700, progress=_quiet
-        )
-        _beilun_craftsmen()
-        result = city.city_seed(
-            workers=N, seed=SEED, as_of=AS_OF, steps=synthetic.SEED_STEPS, batch_size=700, progress=_quiet
-        )
-    yield result
-    with django_db_blocker.unblock():
+    def remove():
         city.city_seed(workers=0, reset=True, steps=STEPS, progress=_quiet)
         User.objects.filter(username__startswith="seed_").delete()
         AuditEvent.objects.filter(action="registry.seed").delete()
+
+    with django_db_blocker.unblock():
+        _restore_reference_data()
+        _ensure_rules()
+        try:
+            city.city_seed(
+                workers=N, seed=SEED, as_of=AS_OF, steps=city.SEED_STEPS, batch_size=700, progress=_quiet
+            )
+            _beilun_craftsmen()
+            result = city.city_seed(
+                workers=N, seed=SEED, as_of=AS_OF, steps=synthetic.SEED_STEPS, batch_size=700, progress=_quiet
+            )
+        except BaseException:
+            remove()  # committed rows of a failed seed would fail every later test that counts rows
+            raise
+    yield result
+    with django_db_blocker.unblock():
+        remove()
 
 
 class RecordingWriter(city.Writer):
