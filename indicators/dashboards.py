@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -69,7 +69,7 @@ def trend_periods(period: Period, length: int = TREND_LENGTH) -> list[Period]:
     return periods[::-1]
 
 
-def periods_with_snapshots(version: int | None = None) -> set[str]:
+def periods_with_snapshots(version: str | None = None) -> set[str]:
     """Codes of every period that has a successful run (one query on the run index; cached per version)."""
     key = f"indicators:periods:{version}" if version is not None else None
     found = cache.get(key) if key else None
@@ -96,15 +96,14 @@ BOARD_CACHE_SECONDS = 300
 TARGETS_VERSION_KEY = "indicators:targets-version"
 
 
-def snapshot_version() -> int:
-    """The id of the newest successful run (0 when there is none): one query on the primary key."""
-    return (
-        IndicatorRun.objects.filter(status=RunStatus.SUCCEEDED)
-        .order_by("-pk")
-        .values_list("pk", flat=True)
-        .first()
-        or 0
+def snapshot_version() -> str:
+    """Changes whenever a run succeeds (or a run is deleted): the number of successful runs and the time
+    the last one finished, in one aggregate over the run table (thousands of rows, not millions). Not the
+    newest id: a run started earlier may finish later."""
+    found = IndicatorRun.objects.filter(status=RunStatus.SUCCEEDED).aggregate(
+        n=Count("pk"), last=Max("finished_at")
     )
+    return f"{found['n']}-{found['last'].timestamp() if found['last'] else 0}"
 
 
 def targets_version() -> int:

@@ -407,6 +407,14 @@ def test_a_cached_board_is_served_until_a_new_run_or_a_target_changes_it(client,
     after_run, body = queries_and_body()
     assert after_run > warm and f"#{newest.pk}" in body
 
+    # A run started before another one but finishing after it still shows at once.
+    slow = engine.run_start(period=Period.parse("2025Q3"))
+    engine.compute_period(Period.parse("2025Q2"))
+    queries_and_body()
+    engine.run_execute(slow.pk)
+    _queries, body = queries_and_body()
+    assert f"#{slow.pk}" in body
+
 
 # --- Exports ---------------------------------------------------------------------------------------------
 
