@@ -32,3 +32,23 @@ def test_its_memory_does_not_grow_with_the_number_of_keys():
     # a dict of the same 100,000 keys holds about 10 MB.
     assert peak < 1_000_000, peak
     seen.close()
+
+
+def test_it_may_be_closed_from_another_thread():
+    """The garbage collector may drop an importer in another thread than the request that made it."""
+    import threading
+
+    seen = FirstSeen()
+    seen.setdefault("key", 1)
+    errors = []
+
+    def close():
+        try:
+            seen.close()
+        except Exception as exc:  # a failure here is what the test looks for
+            errors.append(exc)
+
+    thread = threading.Thread(target=close)
+    thread.start()
+    thread.join()
+    assert errors == []

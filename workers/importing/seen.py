@@ -17,8 +17,9 @@ class FirstSeen:
         self._db: sqlite3.Connection | None = None
 
     def _open(self) -> sqlite3.Connection:
-        # "" opens a temporary on-disk database, deleted when the connection closes.
-        db = sqlite3.connect("", isolation_level=None)
+        # "" opens a temporary on-disk database, deleted when the connection closes. One importer uses it
+        # at a time; the garbage collector may close it from another thread (a live server's request).
+        db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
         db.execute("PRAGMA cache_size = -2048")
