@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections import defaultdict
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -79,15 +79,7 @@ class CaseRef(NamedTuple):
     worker_ids: tuple[int, ...]
 
 
-def claimed_amount(raw: object) -> Decimal:
-    text = cells.text(raw).replace(",", "").replace("，", "").removesuffix("元")
-    try:
-        value = Decimal(text).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        raise ValidationError(_("Enter the amount in yuan, such as 1200 or 1200.50.")) from None
-    if value < 0:
-        raise ValidationError(_("The amount cannot be negative."))
-    return value
+claimed_amount = cells.yuan
 
 
 class DisputeCaseImporter(Importer):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter, defaultdict
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -34,7 +34,7 @@ from training.models.program import program_id_from_reference
 from training.resources import ClaimResource, EnrollmentResource, TrainingProgramResource
 from training.services.claims import claim_submit
 from workers.importing import cells
-from workers.importing.lookups import DistrictReader, EnterpriseCache, workers_by_hash
+from workers.importing.lookups import DistrictReader, EnterpriseCache, TitleReader, workers_by_hash
 from workers.importing.pipeline import (
     NEW,
     SAME,
@@ -47,7 +47,7 @@ from workers.importing.pipeline import (
 )
 from workers.importing.seen import FirstSeen
 from workers.importing.worker import BATCH, CreditCodes, id_number, short_text
-from workers.models import CraftsmanAward, CraftsmanTitle, Employment, SkillCertificate, Worker
+from workers.models import CraftsmanAward, Employment, SkillCertificate, Worker
 
 _CLOSED = [s.value for s in CLOSED_WITHOUT_PAYMENT]
 
@@ -101,11 +101,7 @@ def _whole_number(raw: object) -> int:
 
 
 def _yuan(raw: object) -> Decimal:
-    text = cells.text(raw).replace(",", "").replace("，", "").removesuffix("元")
-    try:
-        value = Decimal(text).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        raise ValidationError(_("Enter the amount in yuan, such as 1200 or 1200.50.")) from None
+    value = cells.yuan(raw)
     if value <= 0 or value >= Decimal("10000000000"):
         raise ValidationError(_("The amount must be more than 0 yuan."))
     return value
@@ -585,7 +581,7 @@ class ClaimImporter(Importer):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.id_index = Worker._meta.get_field("id_number_hash").index_for
-        self.titles = {"".join(n.split()): pk for pk, n in CraftsmanTitle.objects.values_list("id", "name")}
+        self.title = TitleReader()
         self.seen = FirstSeen()
         #: subsidies per (worker, year) and (worker, occupation, level) in the rows checked so far
         self.subsidies: Counter[tuple] = Counter()
@@ -593,16 +589,6 @@ class ClaimImporter(Importer):
         self._text = short_text(128)
         self._note = short_text(255)
         self._date = _not_future(self.today)
-
-    def title(self, raw: object) -> int:
-        value = "".join(cells.text(raw).split())
-        found = self.titles.get(value)
-        if found is None:
-            raise ValidationError(
-                _("“%(value)s” is not a craftsman title of the registry; the titles are: %(titles)s.")
-                % {"value": value, "titles": "、".join(self.titles)}
-            )
-        return found
 
     def parse(self, row: int, values: dict[str, object]):
         errors: list[tuple[str, str]] = []

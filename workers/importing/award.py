@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from portal.masking import mask_id_number
 from workers.choices import Nomination
 from workers.importing import cells
-from workers.importing.lookups import workers_by_hash
+from workers.importing.lookups import TitleReader, workers_by_hash
 from workers.importing.pipeline import NEW, SAME, Importer, Planned, RowError, action_label
 from workers.importing.seen import FirstSeen
 from workers.importing.worker import BATCH, id_number
-from workers.models import CraftsmanAward, CraftsmanTitle, Worker
+from workers.models import CraftsmanAward, Worker
 from workers.resources import CraftsmanAwardResource
 
 FIRST_YEAR = 1990
@@ -40,22 +40,10 @@ class CraftsmanAwardImporter(Importer):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.titles = {
-            "".join(name.split()): pk for pk, name in CraftsmanTitle.objects.values_list("id", "name")
-        }
-        self.title_names = {pk: name for name, pk in self.titles.items()}
+        self.title = TitleReader()
+        self.title_names = self.title.names
         self.seen = FirstSeen()
         self.id_index = Worker._meta.get_field("id_number_hash").index_for
-
-    def title(self, raw: object) -> int:
-        value = "".join(cells.text(raw).split())
-        found = self.titles.get(value)
-        if found is None:
-            raise ValidationError(
-                _("“%(value)s” is not a craftsman title of the registry; the titles are: %(titles)s.")
-                % {"value": value, "titles": "、".join(self.titles)}
-            )
-        return found
 
     def year(self, raw: object) -> int:
         value = cells.year(raw)

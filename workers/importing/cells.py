@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -171,3 +172,15 @@ def year(raw: object) -> int:
     if not (value.isdigit() and len(value) == 4):
         raise ValidationError(_("“%(value)s” is not a year; write it like 2021.") % {"value": text(raw)})
     return int(value)
+
+
+def yuan(raw: object) -> Decimal:
+    """An amount in yuan to the fen ("12,000", "1200.5元", or a number); never negative."""
+    digits = text(raw).replace(",", "").replace("，", "").removesuffix("元")
+    try:
+        value = Decimal(digits).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(_("Enter the amount in yuan, such as 1200 or 1200.50.")) from None
+    if value < 0:
+        raise ValidationError(_("The amount cannot be negative."))
+    return value

@@ -59,6 +59,28 @@ class DistrictReader:
         return found
 
 
+class TitleReader:
+    """A craftsman title cell (宁波工匠 …, spaces ignored) -> its id; the registry's titles loaded once."""
+
+    def __init__(self) -> None:
+        from workers.models import CraftsmanTitle
+
+        self.ids = {
+            "".join(name.split()): pk for pk, name in CraftsmanTitle.objects.values_list("id", "name")
+        }
+        self.names = {pk: name for name, pk in self.ids.items()}
+
+    def __call__(self, raw: object) -> int:
+        value = "".join(cells.text(raw).split())
+        found = self.ids.get(value)
+        if found is None:
+            raise ValidationError(
+                _("“%(value)s” is not a craftsman title of the registry; the titles are: %(titles)s.")
+                % {"value": value, "titles": "、".join(self.ids)}
+            )
+        return found
+
+
 def district_names() -> dict[int, str]:
     return dict(District.objects.values_list("id", "name"))
 
