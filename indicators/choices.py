@@ -22,6 +22,7 @@ class PeriodKind(models.TextChoices):
 
 
 class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
     RUNNING = "running", _("Running")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")

@@ -1,11 +1,12 @@
 """The engine: run every source once for a period, derive every indicator for every district and the
 city, and write the snapshot in one transaction, so a reader never sees half a run.
 
-A run row is created first (status "running", visible at once), the figures are computed, and then
-the values and the "succeeded" status are committed together. A worker killed in between leaves a
-"running" run with no values; readers only ever use succeeded runs, and `runs_fail_stale` marks
-such a run failed once it is older than any run can take. The run's transaction holds its lease
-(portal.leases), so the check never fails a run that a live worker is still computing.
+A run row is created first, "queued" (visible at once). A worker takes the run's lease (portal.leases,
+held by its database session until the run ends), marks it "running", computes the figures, and
+commits the values with the "succeeded" status. A worker killed in between leaves a "running" run
+with no values and a free lease; readers only ever use succeeded runs, and `runs_fail_stale` (every
+few minutes, and whenever a worker starts) fails such a run at once. A queued run is only waiting for
+a worker and is never failed for it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from indicators.definitions import INDICATORS
 from indicators.models import EnterpriseFigure, IndicatorRun, IndicatorValue
 from indicators.periods import Period
 from indicators.sources import SOURCES, Counts
-from portal.leases import Namespace, lease_try_in_transaction
+from portal.leases import Namespace, lease_release, lease_try, lease_try_in_transaction
 from workers.models import District
 
 log = logging.getLogger(__name__)
@@ -106,20 +107,37 @@ def run_start(*, period: Period, trigger: str = Trigger.COMMAND, user=None) -> I
 
 
 def run_execute(run_id: int) -> IndicatorRun:
-    """Compute a started run's figures and commit them with its success; a failure marks it failed."""
-    run = IndicatorRun.objects.get(pk=run_id)
-    if run.status != RunStatus.RUNNING:
-        # A late or redelivered task: the run already succeeded, or was failed as stale.
-        log.info("Indicator run %s is %s; nothing to compute", run.pk, run.status)
-        return run
+    """Take the run's lease, mark it running, compute its figures and commit them with its success.
+
+    A failure marks it failed. A run that is not queued (it succeeded, failed, or another worker took
+    it) is left as it is: this is a late or redelivered task.
+    """
+    leased = lease_try(Namespace.INDICATOR_RUN, run_id)
+    if leased is False:
+        log.info("Indicator run %s is being computed by another worker", run_id)
+        return IndicatorRun.objects.get(pk=run_id)
+    try:
+        # Claimed with a conditional update under the lease: only one worker ever computes a run, and
+        # the stale-run check knows a running run whose lease is free has lost its worker.
+        claimed = IndicatorRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+            status=RunStatus.RUNNING, started_at=timezone.now()
+        )
+        run = IndicatorRun.objects.get(pk=run_id)
+        if claimed != 1:
+            log.info("Indicator run %s is %s; nothing to compute", run.pk, run.status)
+            return run
+        return _compute(run)
+    finally:
+        if leased:
+            lease_release(Namespace.INDICATOR_RUN, run_id)
+
+
+def _compute(run: IndicatorRun) -> IndicatorRun:
     period = Period.parse(run.period)
     began = time.monotonic()
     try:
         # One transaction for the detail rows, the values and the success: all of the run, or none.
         with transaction.atomic():
-            if lease_try_in_transaction(Namespace.INDICATOR_RUN, run.pk) is False:
-                log.info("Indicator run %s is being computed by another worker", run.pk)
-                return run
             _tune_for_reporting()
             values = compute_figures(period, run.pk)
             for value in values:
@@ -160,22 +178,25 @@ def compute_period(period: Period, *, trigger: str = Trigger.COMMAND, user=None)
 
 
 def runs_fail_stale(*, older_than: datetime.timedelta | None = None) -> int:
-    """Runs still "running" long after any run could take: their worker died. Mark them failed.
+    """Fail the runs that are "running" but that no worker computes any more; returns how many.
 
-    The age alone cannot tell a dead run from one still waiting in the queue, hence the long default;
-    a run whose lease is held is being computed and is never failed.
+    On PostgreSQL a running run whose lease is free lost its worker, however recently it died: it is
+    failed at once, and one whose lease is held is being computed and is never failed. Without leases
+    (SQLite, where runs compute inside the request) only age tells: a run running for longer than
+    ``older_than`` (default: the task time limit) is failed. Queued runs are never failed: they wait
+    for a worker, and the worker that takes one marks it running first.
     """
     if older_than is None:
         older_than = datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    stale = IndicatorRun.objects.filter(
-        status=RunStatus.RUNNING, started_at__lt=timezone.now() - older_than
-    ).values_list("pk", flat=True)
+    running = IndicatorRun.objects.filter(status=RunStatus.RUNNING)
+    if connection.vendor != "postgresql":
+        running = running.filter(started_at__lt=timezone.now() - older_than)
     failed = 0
-    for run_id in stale:
-        # Holding the lease while failing the run: a worker cannot start computing it meanwhile.
+    for run_id in running.values_list("pk", flat=True):
+        # Holding the lease while failing the run: no worker can start computing it meanwhile.
         with transaction.atomic():
             if lease_try_in_transaction(Namespace.INDICATOR_RUN, run_id) is False:
-                continue
+                continue  # a live worker is computing it
             failed += IndicatorRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
                 status=RunStatus.FAILED,
                 finished_at=timezone.now(),

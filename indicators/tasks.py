@@ -12,16 +12,17 @@ from indicators.periods import Period
 
 @shared_task(name="indicators.run_execute")
 def run_execute(run_id: int) -> dict:
-    """Compute one started run. Not acks_late: the broker would redeliver a dead worker's run only
-    after the visibility timeout, when fail_stale_runs has already failed it; staff or the nightly
-    schedule compute the period again."""
+    """Compute one queued run. Not acks_late: the broker would redeliver a dead worker's run only
+    after the visibility timeout, when fail_stale_runs has already failed it (at the next worker
+    start, or within minutes); staff or the nightly schedule compute the period again."""
     run = engine.run_execute(run_id)
     return {"run": run.pk, "period": run.period, "status": run.status}
 
 
 @shared_task(name="indicators.fail_stale_runs", ignore_result=True, expires=290)
 def fail_stale_runs() -> int:
-    """Every few minutes and at worker start: fail runs whose worker died (engine.runs_fail_stale)."""
+    """Every few minutes and at worker start: fail running runs whose worker died (engine.runs_fail_stale);
+    queued runs are left to wait for a worker."""
     return engine.runs_fail_stale()
 
 
@@ -40,7 +41,7 @@ def compute_open_periods() -> dict:
 
 
 def period_compute_async(*, period: Period, user) -> "engine.IndicatorRun":
-    """Start a run now for a staff member; the request returns at once (inline without a broker)."""
+    """Queue a run now for a staff member; the request returns at once (inline without a broker)."""
     from django.db import transaction
 
     run = engine.run_start(period=period, trigger=Trigger.STAFF, user=user)

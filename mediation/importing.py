@@ -93,7 +93,7 @@ class DisputeCaseImporter(Importer):
         self.credit_code = CreditCodes()
         self.id_index = Worker._meta.get_field("id_number_hash").index_for
         self.seen = FirstSeen()
-        self._claim = short_text(5000)
+        self._claim = short_text(5000, multiline=True)
         self._reference = short_text(64)
         self._districts = {d.pk: d for d in District.objects.all()}
 

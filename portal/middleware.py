@@ -6,6 +6,7 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
 
 
 def chosen_language(cookie_value: str | None) -> str:
@@ -106,5 +107,10 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > limit:
+            if request.path.startswith("/api/"):  # the API's one error shape (documented in its schema)
+                from portal.api.errors import error_response
+
+                message = _("The request is larger than %(max_mb)d MB.") % {"max_mb": settings.UPLOAD_MAX_MB}
+                return error_response(code="request_too_large", message=message, status_code=413)
             return render(request, "413.html", {"max_mb": settings.UPLOAD_MAX_MB}, status=413)
         return self.get_response(request)

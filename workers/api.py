@@ -4,14 +4,15 @@ from collections.abc import Mapping
 
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from portal.access import Action, restrict
+from portal.api.filters import StrictFilterBackend
 from portal.api.permissions import ScopedModelPermissions
 from portal.api.viewsets import ScopedReadOnlyViewSet
 from portal.masking import mask_bank_account, mask_id_number, mask_phone
@@ -47,6 +48,8 @@ class MaskedField(serializers.Field):
     def __init__(self, mask, **kwargs):
         self.mask = mask
         kwargs["read_only"] = True
+        # An empty value (no phone on file, an account not yet taken) comes out as null: the schema says so.
+        kwargs.setdefault("allow_null", True)
         super().__init__(**kwargs)
 
     def to_representation(self, value) -> str:
@@ -103,7 +106,7 @@ class ServiceViewSet(ScopedReadOnlyViewSet):
     sort of millions of rows, and cursor pagination walks the primary key.
     """
 
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     #: action -> serializer of its input; reads use serializer_class
     input_serializers: Mapping[str, type[serializers.Serializer]] = {}
 
@@ -375,6 +378,7 @@ class WorkerViewSet(ServiceViewSet):
         permission_classes=[ReadActionPermissions],
         filter_backends=[],
         pagination_class=None,
+        parser_classes=[JSONParser],  # a form body reads an empty value as absent, not as blank
     )
     def lookup(self, request):
         """Exact lookup by ID number or mobile phone, sent in the body: a query string would end up in

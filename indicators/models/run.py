@@ -11,9 +11,7 @@ class IndicatorRun(models.Model):
     period_kind = models.CharField(_("period kind"), max_length=8, choices=PeriodKind.choices)
     period_start = models.DateField(_("period starts"))
     period_end = models.DateField(_("period ends"))
-    status = models.CharField(
-        _("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING
-    )
+    status = models.CharField(_("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     trigger = models.CharField(_("triggered by"), max_length=16, choices=Trigger.choices)
     triggered_by = models.ForeignKey(
         "portal.User",

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.access import Level, as_scope, require_write_scope
+from portal.text import clean_text
 
 MAX_AMOUNT = Decimal("9999999999.99")
 
@@ -58,8 +59,11 @@ def amount(value, *, field: str, required: bool) -> Decimal | None:
     return number
 
 
-def text(value, *, field: str, required_message: str, limit: int | None = None) -> str:
-    cleaned = (value or "").strip()
+def text(
+    value, *, field: str, required_message: str, limit: int | None = None, multiline: bool | None = None
+) -> str:
+    """Required text, NFC and without control characters (portal.text); one line when it has a limit."""
+    cleaned = clean_text(value, field=field, multiline=limit is None if multiline is None else multiline)
     if not cleaned:
         raise ValidationError({field: [required_message]})
     if limit is not None and len(cleaned) > limit:
@@ -72,3 +76,8 @@ def text(value, *, field: str, required_message: str, limit: int | None = None) 
             }
         )
     return cleaned
+
+
+def note(value, *, field: str = "note", multiline: bool = True) -> str:
+    """Optional text (a note on the timeline): "" when blank, else as ``text`` cleans it."""
+    return clean_text(value, field=field, multiline=multiline)

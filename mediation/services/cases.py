@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -29,9 +30,11 @@ from mediation.models import CaseApplicant, CaseEvent, DisputeCase, MediationCom
 from mediation.numbering import numbers_draw
 from mediation.selectors import committees_for_case
 from mediation.services._common import amount, day, is_worker, require_staff
+from mediation.services._common import note as _note
 from mediation.services._common import text as _text
 from portal.access import as_scope
 from portal.audit import audit_record
+from portal.limits import LimitReached
 from portal.uploads import check_upload, given_name
 from workers.models import Employment, Enterprise, Worker
 
@@ -49,6 +52,9 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 #: Timeline additions and the states they are allowed in (None: any state).
 SESSION_STATES = (CaseStatus.MEDIATING,)
 EXTENSION_STATES = (CaseStatus.ACCEPTED, CaseStatus.MEDIATING)
+
+#: The window of the online-application limit (MEDIATION_APPLICATIONS_PER_HOUR).
+APPLICATION_WINDOW = datetime.timedelta(hours=1)
 
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 DOCUMENT_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".xls", ".xlsx", ".txt")
@@ -160,6 +166,33 @@ def _collect(errors: dict, clean, value, **kwargs):
         return None
 
 
+def _check_application_limit(by) -> None:
+    """At most MEDIATION_APPLICATIONS_PER_HOUR online applications by one account in any hour.
+
+    Counted in the database, not in the cache (DRF's throttle), so the limit holds when Redis is down,
+    and exactly: the applicant's row is locked first, so applications sent at once are counted in turn.
+    """
+    limit = settings.MEDIATION_APPLICATIONS_PER_HOUR
+    list(Worker.objects.select_for_update().filter(pk=as_scope(by).worker_id).values_list("pk", flat=True))
+    now = timezone.now()
+    recent = list(
+        DisputeCase.objects.filter(
+            created_by=by, source=CaseSource.ONLINE, created_at__gt=now - APPLICATION_WINDOW
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    if len(recent) >= limit:
+        wait = recent[-1] + APPLICATION_WINDOW - now
+        raise LimitReached(
+            _(
+                "You have applied %(count)d times in the past hour, the most allowed; try again in %(minutes)d minutes."
+            )
+            % {"count": limit, "minutes": max(1, -(-int(wait.total_seconds()) // 60))},
+            retry_after=max(1, int(wait.total_seconds())),
+        )
+
+
 @transaction.atomic
 def case_apply(
     *,
@@ -197,6 +230,7 @@ def case_apply(
         if ids != [as_scope(by).worker_id]:
             raise PermissionDenied(_("You may apply only for yourself."))
         source, received_on = CaseSource.ONLINE, None
+        _check_application_limit(by)
 
     enterprise = None
     if enterprise_id is None and ids and ids[0] in workers:
@@ -229,7 +263,10 @@ def case_apply(
     )
     claimed_amount = _collect(errors, amount, claimed_amount, field="claimed_amount", required=False)
     received_on = _collect(errors, day, received_on, field="received_on")
-    external_reference = (external_reference or "").strip()
+    external_reference = (
+        _collect(errors, _note, external_reference, field="external_reference", multiline=False) or ""
+    )
+    note = _collect(errors, _note, note, field="note")
     if (
         external_reference
         and DisputeCase.objects.filter(source=source, external_reference=external_reference).exists()
@@ -285,7 +322,7 @@ def case_apply(
             ) from None
         raise
     CaseApplicant.objects.bulk_create([CaseApplicant(case=case, worker_id=pk) for pk in ids])
-    _event(case, EventType.APPLIED, received_on, by, text=(note or "").strip(), due_on=case.due_on)
+    _event(case, EventType.APPLIED, received_on, by, text=_note(note), due_on=case.due_on)
     _audit(by, case, "apply", "", summary=number, source=source, applicants=len(ids))
     return case
 
@@ -312,7 +349,7 @@ def case_accept(
     )
     case.status, case.accepted_on, case.committee = CaseStatus.ACCEPTED, on, committee
     case.save(update_fields=["status", "accepted_on", "committee", "updated_at"])
-    _event(case, EventType.ACCEPTED, on, by, text=(note or "").strip())
+    _event(case, EventType.ACCEPTED, on, by, text=_note(note))
     _audit(by, case, "accept", old, committee=committee.pk)
     return case
 
@@ -339,7 +376,7 @@ def case_start_mediation(*, case_id: int, by, on: datetime.date | None = None, n
     on = day(on, field="on", not_before=case.accepted_on, label=_("the day of acceptance"))
     case.status = CaseStatus.MEDIATING
     case.save(update_fields=["status", "updated_at"])
-    _event(case, EventType.MEDIATION_STARTED, on, by, text=(note or "").strip())
+    _event(case, EventType.MEDIATION_STARTED, on, by, text=_note(note))
     _audit(by, case, "start_mediation", old)
     return case
 
@@ -382,7 +419,7 @@ def case_refer_to_arbitration(
     on = day(on, field="on", not_before=case.concluded_on, label=_("the end of mediation"))
     case.status, case.referred_on = CaseStatus.REFERRED_TO_ARBITRATION, on
     case.save(update_fields=["status", "referred_on", "updated_at"])
-    _event(case, EventType.REFERRED_TO_ARBITRATION, on, by, text=(note or "").strip())
+    _event(case, EventType.REFERRED_TO_ARBITRATION, on, by, text=_note(note))
     _audit(by, case, "refer_to_arbitration", old)
     return case
 
@@ -394,7 +431,7 @@ def case_to_litigation(*, case_id: int, by, on: datetime.date | None = None, not
     on = day(on, field="on", not_before=case.referred_on, label=_("the referral to arbitration"))
     case.status, case.litigation_on = CaseStatus.LITIGATION, on
     case.save(update_fields=["status", "litigation_on", "updated_at"])
-    _event(case, EventType.LITIGATION, on, by, text=(note or "").strip())
+    _event(case, EventType.LITIGATION, on, by, text=_note(note))
     _audit(by, case, "to_litigation", old)
     return case
 
@@ -472,7 +509,7 @@ def case_add_document(
         event_type=EventType.DOCUMENT,
         occurred_on=on,
         by=by if getattr(by, "pk", None) else None,
-        text=(text or "").strip(),
+        text=_note(text, field="text"),
     )
     event.file_name = given_name(file)
     event.file.save(event.file_name, file, save=False)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from mediation.choices import OPEN_STATUSES, CommitteeKind, MemberRole
 from mediation.models import CommitteeMember, DisputeCase, MediationCommittee
 from mediation.services._common import day, require_staff
+from mediation.services._common import note as _note
 from mediation.services._common import text as _text
 from portal.audit import audit_record
 from workers.models import District, Enterprise
@@ -31,7 +32,7 @@ def members_check(members: Iterable[Mapping]) -> list[CommitteeMember]:
     """Unsaved members from (name, role, union_member) mappings; a ValidationError names what is wrong."""
     cleaned, chairs = [], 0
     for member in members:
-        name = (member.get("name") or "").strip()
+        name = _note(member.get("name"), field="members", multiline=False)
         role = member.get("role")
         if not name:
             raise ValidationError({"members": [_("Every member needs a name.")]})
@@ -77,7 +78,7 @@ def committee_establish(
     members = members_check(members)
     committee = MediationCommittee(
         kind=kind, name=name, enterprise=enterprise, district_id=district_id, established_on=established_on,
-        note=(note or "").strip()[:255],
+        note=_note(note, multiline=False)[:255],
     )  # fmt: skip
     try:
         with transaction.atomic():
@@ -103,7 +104,7 @@ def committee_update(*, by, committee_id: int, **changes) -> MediationCommittee:
         changes["name"] = _text(changes["name"], field="name", required_message=_("Give the committee's name."),
                                 limit=200)  # fmt: skip
     if "note" in changes:
-        changes["note"] = (changes["note"] or "").strip()[:255]
+        changes["note"] = _note(changes["note"], multiline=False)[:255]
     changed = [field for field, value in changes.items() if getattr(committee, field) != value]
     for field in changed:
         setattr(committee, field, changes[field])

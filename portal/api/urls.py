@@ -1,5 +1,6 @@
 """The REST API: one router for every app, the OpenAPI schema and its Swagger UI."""
 
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
@@ -50,7 +51,9 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up code as a script file: the CSP allows no inline script.
     path(
         "docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="portal/api_docs.html"),
+        login_required(
+            SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="portal/api_docs.html")
+        ),
         name="docs",
     ),
 ]

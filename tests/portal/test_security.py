@@ -122,7 +122,8 @@ def test_our_scripts_and_the_vendored_echarts_need_no_eval():
     assert 'JSON.parse(i):new Function("return ("+i+");")()' in echarts
 
 
-def test_swagger_ui_loads_its_start_up_code_from_a_script_file(client):
+def test_swagger_ui_loads_its_start_up_code_from_a_script_file(client, city_clerk):
+    client.force_login(city_clerk)
     page = client.get("/api/docs/")
     html = page.content.decode()
     scripts = re.findall(r"<script[^>]*>", html)
@@ -194,6 +195,8 @@ def through_proxy(client_address: str, forwarded_by_client: str = "") -> Client:
 
 def test_the_lockout_counts_the_client_behind_the_proxy_not_the_proxy(settings, worker, worker_account):
     settings.AXES_IPWARE_PROXY_COUNT = 1
+    # Guesses over many ID numbers: the per-address throttle, here at the lockout's count.
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = django_settings.AXES_FAILURE_LIMIT
     guesser = through_proxy("203.0.113.5")
     for n in range(django_settings.AXES_FAILURE_LIMIT):
         account_tests.sign_in(guesser, make_id_number("330206", "19800101", 200 + n), "guess")
@@ -652,3 +655,111 @@ def test_a_receipt_goes_to_no_anonymous_user_other_worker_or_other_district(
 def test_traversing_or_unregistered_file_paths_are_404(client, city_clerk, receipt_claim, path):
     client.force_login(city_clerk)
     assert client.get(f"/files/{path}").status_code == 404
+
+
+# --- The API's contract: who may read it, and how it refuses ------------------------------------------------
+
+
+def test_an_anonymous_api_request_gets_401_with_a_token_challenge(client, db):
+    for url in ("/api/workers/", "/api/mediation/applications/"):
+        response = client.get(url)
+        assert response.status_code == 401, url
+        assert response["WWW-Authenticate"].startswith("Token"), url
+        assert response.json()["error"]["code"] == "not_authenticated", url
+    schema = client.get("/api/schema/", {"format": "json"})
+    assert schema.status_code == 401 and schema["WWW-Authenticate"].startswith("Token")
+    assert b"/api/workers/" not in schema.content
+    # Swagger UI sends a browser to the sign-in page first.
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 302 and docs["Location"].startswith("/login/")
+
+
+def test_a_wrong_token_gets_401_too(client, db):
+    response = client.get("/api/workers/", HTTP_AUTHORIZATION="Token not-a-key")
+    assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Token")
+
+
+def test_a_session_post_without_its_csrf_token_is_refused_in_the_error_shape_translated(city_clerk):
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.force_login(city_clerk)
+    response = browser.post("/api/enterprises/", {"name": "x"}, format="json")
+    assert response.status_code == 403
+    body = response.json()["error"]
+    assert body["code"] == "csrf_failed"
+    assert "CSRF Failed" not in body["message"]  # DRF's English-only sentence is replaced by a msgid
+
+
+def test_an_api_body_over_the_upload_limit_is_refused_in_the_error_shape(city_clerk, settings):
+    settings.UPLOAD_MAX_MB = 1
+    api = APIClient()
+    api.force_authenticate(city_clerk)
+    response = api.post("/api/enterprises/", {"name": "x" * (1024 * 1024 + 10)}, format="json")
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
+
+
+@pytest.fixture
+def published_schema(city_clerk):
+    api = APIClient()
+    api.force_authenticate(city_clerk)
+    response = api.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_every_operation_documents_its_refusals_in_the_one_error_shape(published_schema):
+    error_ref = {"$ref": "#/components/schemas/Error"}
+    detail = published_schema["components"]["schemas"]["ErrorDetail"]
+    assert set(detail["required"]) == {"code", "message", "fields"}
+    operations = [
+        (path, method, operation)
+        for path, item in published_schema["paths"].items()
+        for method, operation in item.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+    assert len(operations) > 40
+    for path, method, operation in operations:
+        responses = operation["responses"]
+        expected = {"401", "403", "404"}
+        if method != "get":
+            expected |= {"409"}
+        if "requestBody" in operation:
+            expected |= {"400", "413"}
+        assert expected <= set(responses), (method, path, sorted(responses))
+        for code in set(responses) - {"200", "201", "204"}:
+            assert responses[code]["content"]["application/json"]["schema"] == error_ref, (method, path, code)
+    applications = published_schema["paths"]["/api/mediation/applications/"]
+    assert "429" in applications["post"]["responses"]
+    assert "429" not in applications["get"]["responses"]
+
+
+def test_amounts_that_cannot_be_negative_say_so_in_the_schema(published_schema):
+    schemas = published_schema["components"]["schemas"]
+    for component, field in (
+        ("ApplicationInputRequest", "claimed_amount"),
+        ("CaseApplyRequest", "claimed_amount"),
+        ("CaseAgreementRequest", "agreed_amount"),
+        ("ClaimSubmitRequest", "tuition_paid"),
+    ):
+        pattern = schemas[component]["properties"][field]["pattern"]
+        assert not re.fullmatch(pattern, "-1.00"), (component, field)
+        assert re.fullmatch(pattern, "1200.50"), (component, field)
+
+
+def test_unreadable_filters_and_page_sizes_are_refused_not_ignored(city_clerk):
+    api = APIClient()
+    api.force_authenticate(city_clerk)
+    for query, field in (({"above_scale": "maybe"}, "above_scale"), ({"page_size": "abc"}, "page_size")):
+        response = api.get("/api/enterprises/", query)
+        assert response.status_code == 400, query
+        assert set(response.json()["error"]["fields"]) == {field}
+    # An optional filter sent empty, as an HTML form sends it, means "not filtered".
+    assert api.get("/api/enterprises/", {"above_scale": "", "district": ""}).status_code == 200
+    assert api.get("/api/enterprises/", {"above_scale": "TRUE", "page_size": "5"}).status_code == 200
+
+
+def test_the_lookup_reads_json_only(city_clerk):
+    api = APIClient()
+    api.force_authenticate(city_clerk)
+    assert api.post("/api/workers/lookup/", {"id_number": ""}, format="multipart").status_code == 415
+    assert api.post("/api/workers/lookup/", {"id_number": ""}, format="json").status_code == 400

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from portal.text import clean_text
 from workers import validators
 from workers.choices import Education, Nomination, Ownership, PilotLevel, SizeBand, SkillLevel
 
@@ -22,13 +23,13 @@ def message_of(error: ValidationError) -> str:
     return " ".join(str(m) for m in error.messages)
 
 
-def text(value: object) -> str:
-    """A cell as stripped text; whole numbers lose Excel's '.0'."""
+def text(value: object, *, multiline: bool = False) -> str:
+    """A cell as stripped NFC text (control characters refused, portal.text); whole numbers lose Excel's '.0'."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    return clean_text(str(value), multiline=multiline)
 
 
 def digits_text(value: object) -> str:

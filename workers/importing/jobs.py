@@ -94,9 +94,25 @@ def _run(job: Job, *, write: bool, on_progress=None) -> Outcome:
         )
 
 
+def _refuse(job: Job, problem: FileProblem) -> None:
+    """The upload cannot be imported at all: the job fails with the reason, and the file goes at once
+    (it holds full personal data, and running the job again cannot help)."""
+    job_fail(job.pk, error=problem.message)
+    if job.input_file:
+        job.input_file.delete(save=False)
+    Job.objects.filter(pk=job.pk).update(input_file="")
+
+
 def import_preview(job: Job) -> Outcome:
-    """Check the whole file without writing; the result and the error report stay on the job."""
-    outcome = _run(job, write=False)
+    """Check the whole file without writing; the result and the error report stay on the job.
+
+    A file that cannot be read fails the job (its file removed) and raises the FileProblem.
+    """
+    try:
+        outcome = _run(job, write=False)
+    except FileProblem as problem:
+        _refuse(job, problem)
+        raise
     _store_report(job, outcome)
     job.result = {**outcome.as_json(), "phase": "checked"}
     Job.objects.filter(pk=job.pk).update(result=job.result)
@@ -121,7 +137,7 @@ def _run_claimed(job: Job) -> None:
     try:
         outcome = _run(job, write=True, on_progress=lambda counts: job_progress(job.pk, **counts))
     except FileProblem as exc:
-        job_fail(job.pk, error=exc.message)
+        _refuse(job, exc)
         return
     except RegistryChanged:
         job_fail(

@@ -15,7 +15,11 @@ from pathlib import PurePath
 from typing import IO
 from xml.etree import ElementTree
 
+from django.conf import settings
 from django.utils.translation import gettext as _
+from openpyxl.utils.cell import get_column_letter
+
+from portal.uploads import ZipRefused
 
 # How far down a header row may sit (title rows such as "2024年职工名册" above it are common).
 HEADER_SEARCH_ROWS = 10
@@ -100,6 +104,7 @@ def open_table(stream: IO[bytes], file_name: str, columns: Sequence[tuple[str, s
         rows, estimated, closers = _xlsx_rows(stream)
     else:
         rows, estimated, closers = _csv_rows(stream)
+    rows = _cells_within_limit(rows, settings.UPLOAD_CELL_MAX_CHARS)
     try:
         return _find_header(rows, columns, estimated, closers)
     except Exception:
@@ -169,8 +174,35 @@ def damaged_message() -> str:
     )
 
 
+def row_too_large_message(row: int) -> str:
+    return _(
+        "Row %(row)d is larger than %(max)d KB, more than any row of ours can hold (perhaps it is never "
+        "closed). Check the row, save the file again and upload it again."
+    ) % {"row": row, "max": settings.UPLOAD_ROW_MAX_KB}
+
+
+def cell_too_large_message(row: int, column: str, length: int) -> str:
+    return _(
+        "Row %(row)d, column %(column)s holds %(length)d characters; a cell may hold at most %(max)d."
+    ) % {"row": row, "column": column, "length": length, "max": settings.UPLOAD_CELL_MAX_CHARS}
+
+
+def _cells_within_limit(rows, limit: int):
+    """The rows, or a FileProblem naming the first row with a cell longer than ``limit`` characters."""
+    for number, cells in rows:
+        for index, value in enumerate(cells):
+            if type(value) is str and len(value) > limit:
+                raise FileProblem(cell_too_large_message(number, get_column_letter(index + 1), len(value)))
+        yield number, cells
+
+
+# openpyxl (the fallback) holds styles and shared strings whole and builds each row as a tree: only a
+# workbook this small all told may go to it.
+OPENPYXL_MAX_BYTES = 16 << 20
+
+
 def _xlsx_rows(stream):
-    from workers.importing.xlsx import Refused, Unsupported, XlsxBook
+    from workers.importing.xlsx import Refused, RowTooLarge, Unsupported, XlsxBook
 
     try:
         try:
@@ -179,24 +211,46 @@ def _xlsx_rows(stream):
             raise FileProblem(wrong_type_message()) from None
         except Unsupported:
             stream.seek(0)
+            if not _small_enough_for_openpyxl(stream):
+                raise FileProblem(damaged_message()) from None
             rows, estimated, closers = _openpyxl_rows(stream)
         else:
             closers = [book.close]
             try:
                 estimated = book.estimated_rows()
-            except _DAMAGED:
+            except (*_DAMAGED, ZipRefused):
                 book.close()
                 raise
             rows = book.rows()
+    except ZipRefused as refused:
+        raise FileProblem(refused.message) from None
+    except RowTooLarge as exc:
+        raise FileProblem(row_too_large_message(exc.row)) from None
     except _DAMAGED:
         raise FileProblem(damaged_message()) from None
     return _undamaged(rows), estimated, closers
 
 
+def _small_enough_for_openpyxl(stream) -> bool:
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            return sum(info.file_size for info in archive.infolist()) <= OPENPYXL_MAX_BYTES
+    except zipfile.BadZipFile:
+        return True  # openpyxl says what is wrong with it
+    finally:
+        stream.seek(0)
+
+
 def _undamaged(rows):
-    """The rows, or a FileProblem when the damage shows only further down the sheet."""
+    """The rows, or a FileProblem when the damage (or a row too large) shows only further down the sheet."""
+    from workers.importing.xlsx import RowTooLarge
+
     try:
         yield from rows
+    except ZipRefused as refused:
+        raise FileProblem(refused.message) from None
+    except RowTooLarge as exc:
+        raise FileProblem(row_too_large_message(exc.row)) from None
     except _DAMAGED:
         raise FileProblem(damaged_message()) from None
 
@@ -249,6 +303,30 @@ def _not_text() -> FileProblem:
     )
 
 
+class _RowTooLong(Exception):
+    pass
+
+
+class _BoundedLines:
+    """The lines of a text stream for csv.reader, none longer than ``limit`` characters, nor the lines
+    of one record together (a quote that never closes): the reader never holds more than that."""
+
+    def __init__(self, text, limit: int) -> None:
+        self.text, self.limit, self.pending = text, limit, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.text.readline(self.limit + 1)
+        if not line:
+            raise StopIteration
+        self.pending += len(line)
+        if self.pending > self.limit:
+            raise _RowTooLong
+        return line
+
+
 def _csv_rows(stream):
     encoding = detect_encoding(stream)
     text = io.TextIOWrapper(stream, encoding=encoding, errors="strict", newline="")
@@ -275,14 +353,23 @@ def _csv_rows(stream):
     delimiter = max(",\t;", key=first_line.count) if first_line else ","
     if first_line.count(delimiter) == 0:
         delimiter = ","
-    reader = csv.reader(text, delimiter=delimiter)
+    bounded = _BoundedLines(text, settings.UPLOAD_ROW_MAX_KB * 1024)
+    reader = csv.reader(bounded, delimiter=delimiter)
 
     def rows():
+        number = 0
         try:
-            yield from enumerate(reader, start=1)
+            for number, cells in enumerate(reader, start=1):
+                bounded.pending = 0
+                yield number, cells
         except UnicodeDecodeError:
             raise _not_text() from None
+        except _RowTooLong:
+            raise FileProblem(row_too_large_message(number + 1)) from None
         except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                # A quote that never closes swallows the rest of the file into one field.
+                raise FileProblem(row_too_large_message(number + 1)) from None
             raise FileProblem(_("The CSV file cannot be read: %(error)s") % {"error": exc}) from None
 
     return rows(), lines, [text.detach]

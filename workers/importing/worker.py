@@ -76,9 +76,9 @@ class WorkerRecord(NamedTuple):
     hired_on: datetime.date
 
 
-def short_text(limit: int):
+def short_text(limit: int, *, multiline: bool = False):
     def parse(raw: object) -> str:
-        return cells.max_length(cells.text(raw), limit)
+        return cells.max_length(cells.text(raw, multiline=multiline), limit)
 
     return parse
 
