@@ -7,6 +7,7 @@ permissions only say which kinds of record a role may view or change at all.
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from portal.choices import Role
 
@@ -17,7 +18,9 @@ FULL = ("view", "add", "change", "delete")
 #: role -> {"app_label.model": actions}
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.CITY_STAFF: {
-        "portal.user": READ_WRITE,
+        # Read only: accounts are created and changed by user administrators (the user_admin duty),
+        # never by ordinary city staff (portal/accounts/rights.py).
+        "portal.user": VIEW,
         "workers.district": ("view", "change"),
         "workers.enterprise": READ_WRITE,
         "workers.worker": READ_WRITE,
@@ -91,10 +94,34 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
-#: Groups that are not roles: duties given to some staff on top of their role's permissions.
+PAYMENT_STAFF = "payment_staff"
+USER_ADMIN = "user_admin"
+
+#: Groups that are not roles: duties given to some staff on top of their role's permissions. A user
+#: administrator gives and takes them on the user's admin page (portal/accounts), each change audited.
 DUTY_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
-    # The one export with full bank accounts; a city clerk must be put in this group by hand.
-    "payment_staff": {"training.paymentbatch": ("export_disbursement",)},
+    # The one export with full bank accounts, and the bank's answer to it.
+    PAYMENT_STAFF: {"training.paymentbatch": ("export_disbursement",)},
+    # Accounts: create staff accounts, issue one-time password links, give roles and duties.
+    USER_ADMIN: {"portal.user": READ_WRITE},
+}
+
+#: What each duty is for: shown next to the duty on the user's page and printed by setup_roles.
+DUTY_DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    PAYMENT_STAFF: (
+        _("Payment staff"),
+        _(
+            "Sends payment batches to the bank (downloads the disbursement file with full account "
+            "numbers) and reconciles the bank's answer; never for a batch they created. Needs two-factor sign-in."
+        ),
+    ),
+    USER_ADMIN: (
+        _("User administrator"),
+        _(
+            "Creates staff accounts, issues one-time password links, gives and takes roles and duties, "
+            "deactivates accounts; never for an account with more rights than their own. Needs two-factor sign-in."
+        ),
+    ),
 }
 # Workers hold no model permission: they never enter the admin, and their pages check scope alone.
 # Keeping them out of groups also keeps millions of rows out of the user-group table.
@@ -102,6 +129,16 @@ DUTY_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
 
 def group_name(role: str) -> str:
     return str(role)
+
+
+def codenames(table: dict[str, tuple[str, ...]]) -> set[str]:
+    """ "app_label.codename" of every permission in a table of ROLE_PERMISSIONS or DUTY_GROUPS."""
+    names = set()
+    for label, actions in table.items():
+        app_label, model = label.split(".")
+        # "view" means view_<model>; a custom permission is named in full.
+        names.update(f"{app_label}.{action if '_' in action else f'{action}_{model}'}" for action in actions)
+    return names
 
 
 @transaction.atomic

@@ -31,6 +31,10 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # Two-factor sign-in (portal/accounts); before portal, whose admin unregisters their device admins.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "portal",
     "workers",
     "training",
@@ -44,7 +48,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -67,7 +70,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(); then staff who need a second factor reach only the two-factor pages
+    # until they pass it (portal/accounts/middleware.py).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.accounts.middleware.TwoFactorMiddleware",
     # Before any view reads the body; after the middleware its "file too large" page needs.
     "portal.middleware.RequestSizeLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -259,6 +266,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Whole request bodies above this are refused (413) before they are read: the limit of the largest
 # upload, a registry import; receipts, plans and case documents have smaller limits (portal/uploads.py).
 UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 100, minimum=1, maximum=2048)
+# Office files (XLSX imports, DOCX and XLSX documents) are zip packages: before anything is unpacked,
+# their table of contents must show at most this many parts, no part unpacking to more than
+# UPLOAD_ZIP_MAX_ENTRY_MB, all of them to more than UPLOAD_ZIP_MAX_TOTAL_MB, nor any part over 1 MB
+# unpacking to more than UPLOAD_ZIP_MAX_RATIO times its packed size (a zip bomb); the unpacking itself
+# counts bytes and stops at the same limits (portal/uploads.py).
+UPLOAD_ZIP_MAX_ENTRIES = env_int("UPLOAD_ZIP_MAX_ENTRIES", 1000, minimum=10, maximum=100_000)
+UPLOAD_ZIP_MAX_ENTRY_MB = env_int("UPLOAD_ZIP_MAX_ENTRY_MB", 1024, minimum=1, maximum=16 * 1024)
+UPLOAD_ZIP_MAX_TOTAL_MB = env_int("UPLOAD_ZIP_MAX_TOTAL_MB", 2048, minimum=1, maximum=32 * 1024)
+UPLOAD_ZIP_MAX_RATIO = env_int("UPLOAD_ZIP_MAX_RATIO", 100, minimum=10, maximum=10_000)
+# One spreadsheet row (its XML in a workbook, its text in a CSV file) and one cell's text: a file with a
+# bigger one is refused, naming the row, before it is held in memory (workers/importing/reading.py).
+UPLOAD_ROW_MAX_KB = env_int("UPLOAD_ROW_MAX_KB", 1024, minimum=16, maximum=64 * 1024)
+UPLOAD_CELL_MAX_CHARS = env_int("UPLOAD_CELL_MAX_CHARS", 32_767, minimum=256, maximum=1_000_000)
 # Uploaded files readable by the portal's user only.
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
@@ -308,28 +328,42 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- REST API ------------------------------------------------------------------------------------------
+# Online mediation applications one worker may file in any hour (counted in the database: a Redis
+# outage does not lift it; mediation.services.cases).
+MEDIATION_APPLICATIONS_PER_HOUR = env_int("MEDIATION_APPLICATIONS_PER_HOUR", 10, minimum=1, maximum=1000)
 REST_FRAMEWORK = {
+    # Tokens first: its WWW-Authenticate challenge makes an unauthenticated request a 401, not a 403.
+    # Hashed, expiring tokens each user manages on /account/tokens/ (rest_framework.authtoken is retired).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.ScopedModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "portal.api.filters.StrictFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus every operation's error responses in the one error shape.
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "600/min", "mediation_applications": "10/hour"},
+    # The application limit is also counted in the database by the service (it holds without Redis).
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "60/min",
+        "user": "600/min",
+        "mediation_applications": f"{MEDIATION_APPLICATIONS_PER_HOUR}/hour",
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Industrial-worker reform portal API",
     "DESCRIPTION": "Scoped, paginated access to the reform portal's records and indicators.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and Swagger UI are for signed-in users only (a token or a session); Swagger UI's page
+    # also sends an anonymous browser to the sign-in page (portal/api/urls.py).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     # No badge from validator.swagger.io: nothing is loaded from another site (CSP).
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
@@ -421,22 +455,31 @@ PORTAL_NAME = _("Industrial-Worker Reform Portal")
 # --- Login protection (django-axes) and worker self-service ---
 # Lockout first (django-axes), then workers by ID number, then everyone by user name.
 AUTHENTICATION_BACKENDS = [
-    "portal.selfservice.auth.LockoutBackend",
+    "portal.selfservice.throttle.LoginThrottleBackend",
     "portal.selfservice.auth.IdNumberBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Failed sign-ins and activations are counted per identifier and per client address; after
-# AXES_FAILURE_LIMIT failures within AXES_COOLOFF_TIME both are locked until the cool-off ends.
+# Failed sign-ins and activations are counted per identifier *and* client address together: after
+# AXES_FAILURE_LIMIT failures within AXES_COOLOFF_TIME that identifier is locked from that address only,
+# so one worker's typos behind a shared public address lock out nobody else (staff included).
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 # In hours, as axes reads a number.
 AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1, maximum=24 * 60) / 60
 # A success clears only that account's failures (portal/selfservice/signals.py), not its address's.
 AXES_RESET_ON_SUCCESS = False
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Attempts refused during a lockout are not counted again (the lockout ends when it said it would).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Besides, one address is throttled (no account locked) after this many failures over all identifiers
+# within the window: it bounds guesses spread over many accounts (portal/selfservice/throttle.py).
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 100, minimum=1)
+LOGIN_ADDRESS_WINDOW_MINUTES = env_int("LOGIN_ADDRESS_WINDOW_MINUTES", 15, minimum=1, maximum=24 * 60)
 # Axes stores and logs a keyed hash of the identifier typed, never an ID number (portal/selfservice/identity.py).
 AXES_USERNAME_CALLABLE = "portal.selfservice.identity.axes_username"
 # Reverse proxies in front of Django that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
 AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+# DRF's address-based throttles read the same count.
+REST_FRAMEWORK["NUM_PROXIES"] = AXES_IPWARE_PROXY_COUNT
 AXES_CLIENT_IP_CALLABLE = "portal.selfservice.identity.client_ip"
 AXES_LOCKOUT_CALLABLE = "portal.selfservice.views.locked_out"
 # Form fields whose values axes must never copy into its attempt records.
@@ -453,3 +496,26 @@ WORKER_ACTIVATION_SMS_BACKEND = env_str("WORKER_ACTIVATION_SMS_BACKEND") or None
 WORKER_ACTIVATION_CODE_HOURS = env_int("WORKER_ACTIVATION_CODE_HOURS", 72, minimum=1, maximum=24 * 30)
 # Receipts uploaded with an online tuition claim: at most this many megabytes.
 WORKER_RECEIPT_MAX_MB = env_int("WORKER_RECEIPT_MAX_MB", 5, minimum=1, maximum=20)
+
+# --- Staff accounts: two-factor sign-in, one-time password links, API tokens (portal/accounts) ---
+# Roles that must sign in with an authenticator app besides city staff's default; superusers, payment
+# staff and user administrators always must, workers never (comma-separated: city_staff,district_staff,
+# district_official).
+OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", ["city_staff"])
+_unknown_roles = set(OTP_REQUIRED_ROLES) - {"city_staff", "district_staff", "district_official"}
+if _unknown_roles:
+    raise ImproperlyConfigured(
+        f"OTP_REQUIRED_ROLES names {sorted(_unknown_roles)}: only staff and official roles (workers never)."
+    )
+# The name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Reform portal")
+# Recovery codes made at enrolment (each signs in once).
+OTP_RECOVERY_CODES = env_int("OTP_RECOVERY_CODES", 10, minimum=1, maximum=20)
+# How long a one-time password link a user administrator issues stays valid.
+STAFF_PASSWORD_LINK_HOURS = env_int("STAFF_PASSWORD_LINK_HOURS", 24, minimum=1, maximum=24 * 14)
+# API tokens: default and longest lifetime in days, and how many live tokens one user may hold.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1, maximum=3650)
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365, minimum=1, maximum=3650)
+if API_TOKEN_DAYS > API_TOKEN_MAX_DAYS:
+    raise ImproperlyConfigured("API_TOKEN_DAYS must not exceed API_TOKEN_MAX_DAYS.")
+API_TOKEN_MAX_PER_USER = env_int("API_TOKEN_MAX_PER_USER", 10, minimum=1, maximum=100)

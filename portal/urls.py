@@ -14,6 +14,8 @@ urlpatterns = [
     # The shell's login view, extended so workers sign in with their ID number.
     path("login/", IdNumberLoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    # Two-factor sign-in, one-time password links, API tokens.
+    path("account/", include("portal.accounts.urls")),
     # /activate/…, /me/…, /office/…: the worker's self-service and the union office's side of it.
     path("", include(selfservice_urls)),
     path("dashboard/", include("indicators.urls")),

@@ -65,6 +65,47 @@ def _fast_password_hashing():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _signing_in_in_tests_passes_the_second_factor():
+    """The test client's login() and force_login() also pass the second factor for staff who need it.
+
+    Production keeps the check on: this marks the test session verified with a real, confirmed TOTP
+    device of the user (portal/accounts), as the two-factor page would after a right code. A test of
+    the check itself sets ``client.password_only = True`` first (see tests/portal/test_two_factor.py).
+    """
+    from django.test.client import ClientMixin
+
+    original = ClientMixin._login
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        if getattr(self, "password_only", False):
+            return
+        from portal.accounts.rights import requires_two_factor
+
+        if requires_two_factor(user):
+            from portal.accounts.two_factor import DEVICE_ID_SESSION_KEY
+
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = test_totp_device(user).persistent_id
+            session.save()
+
+    ClientMixin._login = _login
+    yield
+    ClientMixin._login = original
+
+
+def test_totp_device(user):
+    """The user's confirmed authenticator (made with a random key if there is none)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+test_totp_device.__test__ = False  # a helper, not a test
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
@@ -187,3 +228,10 @@ def haishu_official(roles):
 @pytest.fixture
 def worker_user(roles):
     return UserFactory(username="worker_zhang", role=Role.WORKER)
+
+
+def api_key_for(user, *, days: int = 1) -> str:
+    """A live API key of ``user`` (stored hashed, as /account/tokens/ issues them); any role, for scope tests."""
+    from portal.accounts.services import _create_token
+
+    return _create_token(user=user, name="test", days=days)[1]

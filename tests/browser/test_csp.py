@@ -5,7 +5,6 @@ import pytest
 from portal.choices import Role
 from tests.browser.helpers import DESKTOP, screenshot_dir
 from tests.browser.test_dashboard import drawn_charts, sign_in, snapshot  # noqa: F401 (snapshot is a fixture)
-from tests.conftest import PASSWORD
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -84,10 +83,7 @@ def test_the_admin_and_the_sign_in_page_run_no_blocked_script(live_server, brows
     UserFactory(username="csp_admin", role=Role.CITY_STAFF)
     page = watched_page(browser)
     policy_of(page.goto(f"{live_server.url}/login/"))
-    page.locator("#id_username").fill("csp_admin")
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_load_state()
+    sign_in(page, live_server.url, "csp_admin")  # password, then the two-factor page's code
     for path in ("/admin/", "/admin/workers/worker/", "/admin/workers/worker/add/"):
         policy_of(page.goto(f"{live_server.url}{path}"))
     # The admin's own scripts ran: the date widget's calendar link exists only when they did.

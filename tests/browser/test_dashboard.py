@@ -10,8 +10,8 @@ import pytest
 from indicators import engine
 from indicators.models import Target
 from indicators.periods import Period
+from tests.browser import helpers
 from tests.browser.helpers import DESKTOP, PHONE, screenshot_dir
-from tests.conftest import PASSWORD
 from tests.factories import EnterpriseFactory, district, register_worker
 from training.models import Enrollment, TrainingProgram
 from workers.choices import SkillLevel
@@ -53,10 +53,8 @@ def new_page(browser, viewport, **options):
 
 
 def sign_in(page, base_url, username):
-    page.goto(f"{base_url}/login/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("form button[type=submit]").last.click()
+    # Password, then (for staff who need it) a real TOTP code: tests/browser/helpers.py.
+    helpers.sign_in(page, base_url, username)
 
 
 def page_width(page) -> int:

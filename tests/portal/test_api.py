@@ -3,10 +3,10 @@
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from portal.api.errors import exception_handler
+from tests.conftest import api_key_for
 from workers.models import District
 
 
@@ -25,8 +25,7 @@ def test_anonymous_requests_get_the_error_shape(api, db):
 
 
 def test_token_authentication_lists_the_districts(api, beilun_official):
-    token = Token.objects.create(user=beilun_official)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(beilun_official)}")
     response = api.get("/api/districts/")
     assert response.status_code == 200
     codes = [row["code"] for row in response.json()["results"]]
@@ -61,7 +60,8 @@ def test_reference_data_cannot_be_written_through_the_api(api, city_clerk):
     assert not District.objects.filter(code="330299").exists()
 
 
-def test_schema_and_swagger_ui_are_served_without_a_cdn(client, db):
+def test_schema_and_swagger_ui_are_served_without_a_cdn(client, city_clerk):
+    client.force_login(city_clerk)  # both are for signed-in users only (tests/portal/test_security.py)
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
     assert b"/api/districts/" in schema.content

@@ -5,8 +5,10 @@ from html.parser import HTMLParser
 import pytest
 from django.utils import translation
 
+from portal.accounts.demo import current_code
+from portal.accounts.rights import requires_two_factor
 from portal.choices import Role
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, test_totp_device
 from tests.factories import UserFactory
 
 # Input types that need no label of their own.
@@ -100,6 +102,16 @@ def test_the_accessibility_audit_accepts_labelled_controls():
 # --- Login and where each role lands ------------------------------------------------------------
 
 
+def sign_in_through_the_pages(client, user):
+    """The password, then (staff who need it, portal/accounts) the authenticator's code on the next page."""
+    device = test_totp_device(user) if requires_two_factor(user) else None
+    response = client.post("/login/", {"username": user.username, "password": PASSWORD}, follow=True)
+    if device is not None:
+        assert response.redirect_chain[-1][0].startswith("/account/two-factor/verify/")
+        response = client.post(response.redirect_chain[-1][0], {"code": current_code(device)}, follow=True)
+    return response
+
+
 @pytest.mark.parametrize(
     ("persona", "landing"),
     [
@@ -113,7 +125,7 @@ def test_the_accessibility_audit_accepts_labelled_controls():
 )
 def test_each_role_lands_where_it_works_after_login(client, request, persona, landing):
     user = request.getfixturevalue(persona)
-    response = client.post("/login/", {"username": user.username, "password": PASSWORD}, follow=True)
+    response = sign_in_through_the_pages(client, user)
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == landing
     assert response.wsgi_request.user == user
@@ -122,7 +134,7 @@ def test_each_role_lands_where_it_works_after_login(client, request, persona, la
 def test_a_superuser_lands_in_the_admin_not_in_my_records(client, db):
     # createsuperuser leaves the default role "worker".
     admin = UserFactory(username="root", is_superuser=True, is_staff=True, role=Role.WORKER)
-    response = client.post("/login/", {"username": "root", "password": PASSWORD}, follow=True)
+    response = sign_in_through_the_pages(client, admin)
     assert response.redirect_chain[-1][0] == "/admin/"
     assert login(client, admin).get("/me/").status_code == 403
 
