@@ -110,8 +110,6 @@ def seed(count: int):
                     certificate=c,
                     subsidy_occupation=c.occupation,
                     subsidy_level=c.level,
-                    payee_name=c.worker.name,
-                    payee_account=c.worker.bank_account,
                     submitted_at=submitted,
                     submitted_by=people["clerk"],
                 )

@@ -12,6 +12,8 @@ echo "== import memory at 10,000, 100,000 and 1,000,000 rows =="
 "$PY" bench/bench_import_memory.py
 echo "== bulk review and approval of 10,000 claims =="
 "$PY" bench/bench_claims.py
+echo "== reconciling a 10,000-line bank result file =="
+"$PY" bench/bench_reconcile.py
 echo "== indicator engine against one hand-written statement (the city stays, as portal_ind_bench, for the load benchmark) =="
 "$PY" bench/bench_indicators.py --workers "$WORKERS" --keep --database portal_ind_bench
 echo "== load: gunicorn + Celery + Redis driven by wrk =="

@@ -3,19 +3,20 @@
 import datetime
 import re
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from portal.access import as_scope
+from portal.access import as_scope, restrict
 from portal.admin_mixins import ScopedAdminMixin
 from portal.audit import ACTION_FAMILIES, family_label
+from portal.audit_labels import action_label, detail_rows
 from portal.choices import STAFF_ROLES
 from portal.models import AuditEvent, User
 from portal.paginator import EstimatedCountPaginator
@@ -31,31 +32,8 @@ admin.site.site_title = _("Reform portal administration")
 admin.site.index_title = _("Records")
 
 
-@admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    list_display = ["username", "first_name", "last_name", "role", "district", "is_active"]
-    list_filter = ["role", "district", "is_active"]
-    list_select_related = ["district"]
-    fieldsets = [
-        *DjangoUserAdmin.fieldsets,
-        (_("Role and scope"), {"fields": ["role", "district"]}),
-    ]
-    add_fieldsets = [
-        *DjangoUserAdmin.add_fieldsets,
-        (_("Role and scope"), {"fields": ["role", "district"]}),
-    ]
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if request.user.is_superuser:
-            return fieldsets
-        # City staff manage accounts but cannot hand out superuser status or raw permissions.
-        hidden = {"is_superuser", "groups", "user_permissions", "is_staff"}
-        return [
-            (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]})
-            for name, opts in fieldsets
-        ]
-
+# Accounts (created and changed by user administrators only) live in portal/accounts/admin.py.
+from portal.accounts import admin as _accounts_admin  # noqa: E402, F401
 
 # --- The audit review page ------------------------------------------------------------------------------
 
@@ -74,7 +52,7 @@ class ActionFilter(admin.SimpleListFilter):
         choices = []
         for family in sorted(by_family, key=lambda f: (order.get(f, len(order)), f)):
             choices.append((f"{family}.*", family_label(family)))
-            choices.extend((action, f"\u3000{action}") for action in by_family[family])
+            choices.extend((action, f"\u3000{action_label(action)}") for action in by_family[family])
         return choices
 
     def queryset(self, request, queryset):
@@ -152,6 +130,44 @@ OBJECT_REFERENCE = re.compile(r"^(?P<type>[a-z_]+\.[a-z_]+):(?P<id>\S+)$")
 ACTION_CODE = re.compile(r"^[a-z_]+\.[a-z_]+$")
 
 
+def _fallback_reference(event) -> str:
+    return str((event.data or {}).get("reference") or f"{event.object_type}:{event.object_id}")
+
+
+def _reference_of(obj) -> str:
+    return str(getattr(obj, "reference", None) or getattr(obj, "number", None) or obj)
+
+
+def attach_references(events, user) -> None:
+    """Give each event its record's reference ("JN20250301-00012", a case number, a name): one query per
+    kind of record on the page, through the viewer's scope (outside it, the event's own reference)."""
+    wanted: dict[str, set[str]] = {}
+    for event in events:
+        if event.object_type and event.object_id:
+            wanted.setdefault(event.object_type, set()).add(event.object_id)
+    found: dict[tuple[str, str], str] = {}
+    for object_type, ids in wanted.items():
+        try:
+            model = apps.get_model(object_type)
+        except (LookupError, ValueError):
+            continue
+        numeric = [int(pk) for pk in ids if pk.isdigit()]
+        if not numeric:
+            continue
+        for obj in restrict(model._default_manager.filter(pk__in=numeric), user):
+            found[(object_type, str(obj.pk))] = _reference_of(obj)
+    for event in events:
+        event.record_reference = found.get((event.object_type, event.object_id))
+
+
+class _ReferencesChangeList:
+    """Mixed into the audit list's ChangeList: the page's records named by their references."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        attach_references(self.result_list, request.user)
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Who did what, when, in which district, to which record: read-only, filtered, exported.
@@ -171,7 +187,7 @@ class AuditEventAdmin(ImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
         "created_at",
         "actor_display",
         "family_display",
-        "action",
+        "action_display",
         "district",
         "object_link",
         "summary",
@@ -184,14 +200,13 @@ class AuditEventAdmin(ImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
     )
     fields = [
         "created_at",
-        "actor",
-        "action",
-        "family",
+        "actor_display",
+        "action_display",
+        "family_display",
         "district",
-        "object_type",
-        "object_id",
+        "object_link",
         "summary",
-        "data",
+        "details_table",
     ]
     readonly_fields = fields
     actions = None
@@ -219,17 +234,40 @@ class AuditEventAdmin(ImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
     def family_display(self, event):
         return family_label(event.family)
 
+    @admin.display(description=_("action"))
+    def action_display(self, event):
+        # The words for people; the code (what search and the export use) on hover.
+        return format_html('<span title="{}">{}</span>', event.action, action_label(event.action))
+
     @admin.display(description=_("record"))
     def object_link(self, event):
         if not event.object_type:
             return ""
-        reference = f"{event.object_type}:{event.object_id}"
+        reference = getattr(event, "record_reference", None) or _fallback_reference(event)
         app_label, _dot, model_name = event.object_type.partition(".")
         try:
             url = reverse(f"admin:{app_label}_{model_name}_change", args=[event.object_id])
         except NoReverseMatch:
             return reference
         return format_html('<a href="{}">{}</a>', url, reference)
+
+    @admin.display(description=_("details"))
+    def details_table(self, event):
+        rows = detail_rows(event)
+        if not rows:
+            return "—"
+        body = format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows)
+        return format_html('<table class="audit-details"><tbody>{}</tbody></table>', body)
+
+    def get_changelist(self, request, **kwargs):
+        changelist = super().get_changelist(request, **kwargs)
+        return type("AuditChangeList", (_ReferencesChangeList, changelist), {})
+
+    def get_object(self, request, object_id, from_field=None):
+        event = super().get_object(request, object_id, from_field)
+        if event is not None:
+            attach_references([event], request.user)
+        return event
 
     def get_search_results(self, request, queryset, search_term):
         """Exact, indexed matches for a record or an action; otherwise words of the summary."""

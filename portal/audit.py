@@ -33,6 +33,8 @@ def audit_record(
 ACTION_FAMILIES = {
     "claim": _("Claims and payments"),
     "batch": _("Payment batches and disbursement files"),
+    "payment": _("Payments"),
+    "rule": _("Subsidy rules"),
     "case": _("Mediation cases"),
     "personal_data": _("Reveals of personal data"),
     "import": _("Imports"),
@@ -45,6 +47,8 @@ ACTION_FAMILIES = {
     "apprenticeship": _("Apprenticeships"),
     "committee": _("Mediation committees"),
     "account": _("Worker accounts"),
+    "user": _("Staff accounts and duties"),
+    "api_token": _("API keys"),
     "bank_account_change": _("Bank account changes"),
     "registry": _("Registry"),
 }

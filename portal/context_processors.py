@@ -16,6 +16,30 @@ class NavLink:
     url: str
     label: str
     current: bool
+    count: object = None  # a WorkQueueCount, or None
+
+
+class WorkQueueCount:
+    """The navigation's "待我处理" count, computed only if a template shows it (once per request, cached
+    per user for a minute by the selector), so pages that do not show it cost no query."""
+
+    def __init__(self, user):
+        self._user, self._size, self._bound = user, None, 0
+
+    @property
+    def size(self) -> int:
+        if self._size is None:
+            # Imported here: the shell's base reaches the domain apps' reads only when a page shows the count.
+            from portal.selfservice.selectors import QUEUE_NAV_BOUND, work_queue_size
+
+            self._size, self._bound = work_queue_size(self._user), QUEUE_NAV_BOUND
+        return self._size
+
+    def __bool__(self) -> bool:
+        return self.size > 0
+
+    def __str__(self) -> str:
+        return f"{self._bound - 1}+" if self.size >= self._bound else str(self.size)
 
 
 def html_lang(language_code: str | None) -> str:
@@ -43,13 +67,24 @@ def nav_links(request) -> list[NavLink]:
         return []
     links = []
     if works_in_admin(user):
-        links.append((reverse("admin:index"), _("Administration")))
-        links.append((reverse("office-inbox"), _("Inbox")))
+        links.append((reverse("admin:index"), _("Administration"), None))
+        if scope_for(user).can_write:
+            links.append((reverse("office-inbox"), _("My work queue"), work_queue_count(request)))
     if sees_dashboards(user):
-        links.append((reverse("dashboard"), _("Dashboards")))
+        links.append((reverse("dashboard"), _("Dashboards"), None))
     if is_worker(user):
-        links.append((reverse("me"), _("My records")))
-    return [NavLink(url, label, request.path.startswith(url)) for url, label in links]
+        links.append((reverse("me"), _("My records"), None))
+    return [NavLink(url, label, request.path.startswith(url), count) for url, label, count in links]
+
+
+def work_queue_count(request) -> WorkQueueCount | None:
+    """One lazy count per request, shared by the portal's navigation and the admin's header."""
+    user = getattr(request, "user", None)
+    if user is None or not works_in_admin(user) or not scope_for(user).can_write:
+        return None
+    if not hasattr(request, "_work_queue_count"):
+        request._work_queue_count = WorkQueueCount(user)
+    return request._work_queue_count
 
 
 def role_label(user) -> str:
@@ -67,5 +102,6 @@ def portal(request):
         "user_scope": scope_for(user) if user is not None else None,
         "user_role_label": role_label(user),
         "nav_links": nav_links(request),
+        "work_queue_count": work_queue_count(request),
         "language_choices": language_choices(),
     }

@@ -4,8 +4,10 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, StrIndex, Substr
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.audit_labels import action_label
 from portal.choices import DISTRICT_ROLES, STAFF_ROLES, JobStatus, Role
 
 
@@ -121,7 +123,9 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"
+        # Shown as the admin page's title: local time (Asia/Shanghai), the action in words.
+        at = f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} " if self.created_at else ""
+        return f"{at}{action_label(self.action)}"
 
 
 class Job(models.Model):
@@ -165,7 +169,9 @@ class Job(models.Model):
         return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 
-# The worker self-service models live in their own module; importing them here makes them portal's.
+# The worker self-service models and the account models (portal/accounts) live in their own modules;
+# importing them here makes them portal's.
+from portal.accounts.models import ApiToken, PasswordLink  # noqa: E402
 from portal.selfservice.models import (  # noqa: E402
     ActivationCode,
     BankAccountChange,
@@ -175,10 +181,12 @@ from portal.selfservice.models import (  # noqa: E402
 
 __all__ = [
     "ActivationCode",
+    "ApiToken",
     "AuditEvent",
     "BankAccountChange",
     "BankAccountChangeStatus",
     "Job",
     "NoticeMarker",
+    "PasswordLink",
     "User",
 ]

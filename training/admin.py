@@ -1,5 +1,7 @@
 """Admin of training and money: scoped, fast at city scale, payee accounts masked, every change a service call."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
@@ -18,9 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from portal.access import Action, as_scope, restrict
-from portal.admin_mixins import ScopedAdminMixin, ServiceAdminMixin, ServiceModelForm
+from portal.admin_mixins import ServiceAdminMixin, ServiceModelForm
 from training import services
-from training.choices import ClaimKind, EnrollmentStatus, ProgramType
+from training.choices import BatchStatus, ClaimKind, ClaimStatus, EnrollmentStatus, ProgramType
 from training.filters import claims_by_reference
 from training.importing import ClaimImporter, EnrollmentImporter, TrainingProgramImporter
 from training.models import (
@@ -36,6 +38,7 @@ from training.models import (
 from training.resources import ClaimResource, EnrollmentResource, TrainingProgramResource
 from training.services.claims import BulkOutcome
 from training.services.programs import apprenticeship_create, enrollment_complete, enrollment_create
+from training.services.rules import EDITABLE as RULE_FIELDS
 from workers.admin import BigTableAdmin, ImportExportMixin, InputFilter, ScopedDistrictFilter
 from workers.models import Worker
 from workers.validators import normalise_id_number
@@ -197,15 +200,6 @@ class ReturnReasonForm(forms.Form):
     )
 
 
-class BankReferenceForm(forms.Form):
-    bank_reference = forms.CharField(
-        label=_("bank reference"),
-        max_length=64,
-        required=False,
-        help_text=_("The reference on the bank's confirmation of the payments."),
-    )
-
-
 # --- Programs, enrolments, apprenticeships, rules ---------------------------------------------------------
 
 
@@ -342,12 +336,48 @@ class ApprenticeshipAdmin(ScopedRelationsMixin, ServiceAdminMixin, BigTableAdmin
         return False
 
 
-@admin.register(SubsidyRule)
-class SubsidyRuleAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """Rules are data the city union edits (portal/roles.py gives the others view only)."""
+class SubsidyRuleForm(ServiceModelForm):
+    """A new rule, a correction of one no claim used, or a new version of one that judged claims: the
+    service decides which (training/services/rules.py) and audits it."""
 
+    new_version_from = forms.DateField(
+        label=_("new version valid from"),
+        required=False,
+        widget=widgets.AdminDateWidget,
+        help_text=_(
+            "Needed when the rule has judged claims and what it pays or allows changes: the change becomes a "
+            "new version from this date, and the version in force ends the day before."
+        ),
+    )
+
+    class Meta:
+        model = SubsidyRule
+        fields = list(RULE_FIELDS)
+
+    def call_service(self, user, data, instance):
+        values = {name: data.get(name) for name in RULE_FIELDS}
+        if instance.pk is None:
+            return services.rule_create(by=user, values=values)
+        try:
+            return services.rule_revise(
+                by=user, rule_id=instance.pk, changes=values, valid_from=data.get("new_version_from")
+            )
+        except ValidationError as exc:
+            # The service's "valid_from" is the new version's start: this form's new_version_from.
+            if hasattr(exc, "error_dict") and "valid_from" in exc.error_dict:
+                exc.error_dict["new_version_from"] = exc.error_dict.pop("valid_from")
+            raise
+
+
+@admin.register(SubsidyRule)
+class SubsidyRuleAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Rules are data the city union edits (portal/roles.py gives the others view only), through the rule
+    services: a rule that judged claims gets a new version instead of being edited in place."""
+
+    form = SubsidyRuleForm
     list_display = [
         "name",
+        "version",
         "kind",
         "level",
         "district",
@@ -367,6 +397,32 @@ class SubsidyRuleAdmin(ScopedAdminMixin, admin.ModelAdmin):
         (_("Craftsman award"), {"fields": ["district", "title", "locally_trained"]}),
         (_("Value"), {"fields": ["amount", "rate", "cap"]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.fieldsets
+        versions = (
+            _("Versions"),
+            {
+                "fields": ["version", "replaces", "replaced_by_link", "new_version_from"],
+                "description": _(
+                    "A rule that has judged claims is never edited in place: changing what it pays or allows "
+                    "makes a new version from the date given here. A rule no claim used is corrected in place."
+                ),
+            },
+        )
+        return [*self.fieldsets, versions]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["version", "replaces", "replaced_by_link"] if obj is not None else []
+
+    @admin.display(description=_("replaced by"))
+    def replaced_by_link(self, obj):
+        newer = SubsidyRule.objects.filter(replaces=obj).first()
+        if newer is None:
+            return "—"
+        url = reverse("admin:training_subsidyrule_change", args=[newer.pk])
+        return format_html('<a href="{}">{}</a>', url, newer.version_label)
 
     def has_delete_permission(self, request, obj=None):
         return False  # claims name the rule that produced their amount
@@ -395,7 +451,9 @@ class ClaimAddForm(ServiceModelForm):
     tuition_paid = _tuition_field("tuition_paid")
     paid_on = _tuition_field("paid_on", widget=widgets.AdminDateWidget)
     relevant_to_job = _tuition_field("relevant_to_job")
-    receipt = _tuition_field("receipt")
+    receipt = _tuition_field(
+        "receipt", help_text=_("Required for tuition: the scan of the receipt (PDF, JPEG or PNG).")
+    )
 
     TUITION = ("degree", "institution", "major", "tuition_paid", "paid_on", "relevant_to_job", "receipt")
 
@@ -427,14 +485,18 @@ class ClaimViewForm(forms.ModelForm):
 
 class TuitionInline(admin.StackedInline):
     model = TuitionDetail
-    fields = ["degree", "institution", "major", "tuition_paid", "paid_on", "relevant_to_job", "receipt_name"]
+    fields = ["degree", "institution", "major", "tuition_paid", "paid_on", "relevant_to_job", "receipt_link"]
     readonly_fields = fields
     can_delete = False
 
     @admin.display(description=_label(TuitionDetail, "receipt"))
-    def receipt_name(self, obj):
-        # The name it was uploaded with (stored under a random one: portal.uploads.RandomName).
-        return (obj.receipt_name or obj.receipt.name.rsplit("/", 1)[-1]) if obj.receipt else ""
+    def receipt_link(self, obj):
+        if not obj.receipt:
+            return "—"
+        # The name it was uploaded with (stored under a random one: portal.uploads.RandomName), linked to
+        # the office's receipt view, which checks the claim is in the user's scope before sending it.
+        name = obj.receipt_name or obj.receipt.name.rsplit("/", 1)[-1]
+        return format_html('<a href="{}">{}</a>', reverse("office-claim-receipt", args=[obj.pk]), name)
 
     def has_view_permission(self, request, obj=None):
         # The details are part of the claim: whoever may see the claim sees them (no role holds a
@@ -449,13 +511,62 @@ class TuitionInline(admin.StackedInline):
 
 
 class ClaimPaymentInline(ReadOnlyInline):
+    """Every attempt to pay the claim: the batch, the account it went to (masked), what the bank said."""
+
     model = Payment
-    fields = ["batch", "amount", "status", "paid_at", "returned_at", "return_reason", "bank_reference"]
+    fields = [
+        "batch", "amount", "status", "payee_name", "payee_account_masked", "bank_name", "bank_branch",
+        "paid_at", "returned_at", "return_reason", "bank_reference", "account_reconfirm_reason",
+    ]  # fmt: skip
     readonly_fields = fields
     verbose_name_plural = _("payment attempts")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("batch")
+
+    @admin.display(description=_label(Payment, "payee_account"))
+    def payee_account_masked(self, obj):
+        return obj.payee_account_masked or "—"
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("note"),
+        max_length=255,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_("Optional; kept in the audit trail."),
+    )
+
+
+@dataclass(frozen=True)
+class ClaimDecision:
+    service: Callable
+    form: type[forms.Form]
+    states: tuple[str, ...]
+    button: str
+    title: str
+    done: str
+
+
+CLAIM_DECISIONS = {
+    "review": ClaimDecision(
+        services.claim_review, NoteForm, (ClaimStatus.SUBMITTED,), _("Review"),
+        _("Review claim %(reference)s"), _("Claim %(reference)s reviewed."),
+    ),
+    "approve": ClaimDecision(
+        services.claim_approve, NoteForm, (ClaimStatus.REVIEWED,), _("Approve"),
+        _("Approve claim %(reference)s"), _("Claim %(reference)s approved."),
+    ),
+    "reject": ClaimDecision(
+        services.claim_reject, ReasonForm, (ClaimStatus.SUBMITTED, ClaimStatus.REVIEWED), _("Reject…"),
+        _("Reject claim %(reference)s"), _("Claim %(reference)s rejected."),
+    ),
+    "cancel": ClaimDecision(
+        services.claim_cancel, ReasonForm, (ClaimStatus.APPROVED,), _("Cancel…"),
+        _("Cancel claim %(reference)s"), _("Claim %(reference)s cancelled."),
+    ),
+}  # fmt: skip
 
 
 @admin.register(Claim)
@@ -477,22 +588,21 @@ class ClaimAdmin(ImportExportMixin, ActionFormMixin, ScopedRelationsMixin, Servi
         "reject_selected",
         "cancel_selected",
         "put_in_new_batch",
-        "returned_by_bank",
+        "reconfirm_account",
     ]
 
+    change_form_template = "admin/training/claim/change_form.html"
     view_fieldsets = [
-        (None, {"fields": ["reference", "kind", "status", "worker", "district", "amount", "rule",
+        (None, {"fields": ["reference", "kind", "status", "worker", "district", "amount", "rule_version",
                            "reference_date", "note"]}),
         (_("What the claim is for"), {"fields": ["certificate", "subsidy_occupation", "subsidy_level",
-                                                 "apprenticeship", "award"]}),
-        (_("Payee"), {"fields": ["payee_name", "payee_account_masked"]}),
+                                                 "apprenticeship", "award", "award_title"]}),
         (_("History"), {"fields": ["submitted_at", "submitted_by", "submitted_online", "reviewed_at",
                                    "reviewed_by", "approved_at", "approved_by", "paid_at", "closed_reason"]}),
     ]  # fmt: skip
 
     def get_queryset(self, request):
-        # The payee account stays encrypted in lists; only a claim's own page loads (and masks) it.
-        return super().get_queryset(request).annotate(worker_name=F("worker__name")).defer("payee_account")
+        return super().get_queryset(request).annotate(worker_name=F("worker__name"))
 
     # --- Columns and the read-only page ---
 
@@ -504,9 +614,11 @@ class ClaimAdmin(ImportExportMixin, ActionFormMixin, ScopedRelationsMixin, Servi
     def worker_name(self, obj):
         return obj.worker_name
 
-    @admin.display(description=_label(Claim, "payee_account"))
-    def payee_account_masked(self, obj):
-        return obj.payee_account_masked
+    @admin.display(description=_label(Claim, "rule"))
+    def rule_version(self, obj):
+        # The version that judged the claim: the one in force on its reference date.
+        url = reverse("admin:training_subsidyrule_change", args=[obj.rule_id])
+        return format_html('<a href="{}">{}</a>', url, obj.rule.version_label)
 
     def get_form(self, request, obj=None, **kwargs):
         kwargs["form"] = ClaimAddForm if obj is None else ClaimViewForm
@@ -567,6 +679,64 @@ class ClaimAdmin(ImportExportMixin, ActionFormMixin, ScopedRelationsMixin, Servi
             digest = Worker._meta.get_field("id_number_hash").index_for(id_number)
             return queryset.filter(worker__id_number_hash=digest) if digest else queryset.none(), False
         return claims_by_reference(queryset, term), False
+
+    # --- Deciding one claim from its page: the same services as the bulk actions ---
+
+    def decisions(self, request, claim) -> list[tuple[str, str]]:
+        """The buttons the claim's page offers: the steps its state allows, to users who may change it.
+        Who may take a step (four eyes, the city threshold) the service decides when it is taken."""
+        if not request.user.has_perm("training.change_claim"):
+            return []
+        if not restrict(Claim.objects.filter(pk=claim.pk), request.user, Action.CHANGE).exists():
+            return []
+        return [
+            (str(decision.button), reverse("admin:training_claim_decide", args=[claim.pk, key]))
+            for key, decision in CLAIM_DECISIONS.items()
+            if claim.status in decision.states
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["decisions"] = self.decisions(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(never_cache(self.decide_view))
+        return [
+            path("<int:pk>/decide/<slug:step>/", view, name="training_claim_decide"),
+            *super().get_urls(),
+        ]
+
+    def decide_view(self, request, pk: int, step: str):
+        """Review, approve, reject or cancel one claim: a note or a reason first, then the service."""
+        decision = CLAIM_DECISIONS.get(step)
+        if decision is None or not request.user.has_perm("training.change_claim"):
+            raise PermissionDenied
+        claim = get_object_or_404(
+            restrict(Claim.objects.only("pk", "kind", "status", "submitted_at"), request.user, Action.CHANGE),
+            pk=pk,
+        )
+        change_url = reverse("admin:training_claim_change", args=[claim.pk])
+        form = decision.form(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                decision.service(claim_id=claim.pk, by=request.user, **form.cleaned_data)
+            except (ValidationError, PermissionDenied) as exc:
+                messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+            else:
+                messages.success(request, str(decision.done) % {"reference": claim.reference})
+            return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "claim": claim,
+            "form": form,
+            "title": str(decision.title) % {"reference": claim.reference},
+            "submit": decision.button,
+            "back_url": change_url,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/training/claim/decide.html", context)
 
     # --- Actions: each calls the services and reports what changed and why the rest did not ---
 
@@ -642,19 +812,24 @@ class ClaimAdmin(ImportExportMixin, ActionFormMixin, ScopedRelationsMixin, Servi
             run=run,
         )
 
-    @admin.action(description=_("Returned by the bank (with the bank's reason)…"), permissions=["change"])
-    def returned_by_bank(self, request, queryset):
+    @admin.action(
+        description=_("Confirm the same account again for returned claims (with a reason)…"),
+        permissions=["change"],
+    )
+    def reconfirm_account(self, request, queryset):
         def run(data):
             outcome = _one_by_one(
                 queryset,
-                lambda pk: services.claim_return(claim_id=pk, by=request.user, reason=data["reason"]),
+                lambda pk: services.claim_account_reconfirm(
+                    claim_id=pk, by=request.user, reason=data["reason"]
+                ),
             )
             report_outcome(
                 request,
                 outcome,
                 ngettext(
-                    "%(count)d payment recorded as returned.",
-                    "%(count)d payments recorded as returned.",
+                    "%(count)d returned claim may go to the same account again.",
+                    "%(count)d returned claims may go to the same account again.",
                     outcome.changed,
                 ),
             )
@@ -662,12 +837,13 @@ class ClaimAdmin(ImportExportMixin, ActionFormMixin, ScopedRelationsMixin, Servi
         return self.ask_then_run(
             request,
             queryset,
-            form_class=ReturnReasonForm,
-            title=gettext("Payments returned by the bank"),
+            form_class=ReconfirmForm,
+            title=gettext("Confirm the same account again"),
             intro=gettext(
-                "The selected paid claims go back to waiting for payment; they can be put into a new batch. These claims are selected:"
+                "A returned claim goes into a new batch only once the worker has a new confirmed account, or "
+                "once you confirm that the account it failed on is right after all. These claims are selected:"
             ),
-            submit=gettext("Record the return"),
+            submit=gettext("Confirm the account"),
             run=run,
         )
 
@@ -686,28 +862,27 @@ class ClaimAdmin(ImportExportMixin, ActionFormMixin, ScopedRelationsMixin, Servi
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
             return
-        taken = set(batch.payments.values_list("claim_id", flat=True))
-        totals = services.batch_totals(batch)
-        messages.success(
-            request,
-            ngettext(
-                "Batch %(batch)s created with %(count)d claim, %(total)s yuan.",
-                "Batch %(batch)s created with %(count)d claims, %(total)s yuan.",
-                len(taken),
-            )
-            % {"batch": batch.reference, "count": len(taken), "total": totals["total"]},
+        report_batch_created(request, batch)
+
+
+def report_batch_created(request, batch) -> None:
+    """The new batch's size and total, then each reason some claims were held back, with them."""
+    totals = services.batch_totals(batch)
+    count = batch.payments.count()
+    messages.success(
+        request,
+        ngettext(
+            "Batch %(batch)s created with %(count)d claim, %(total)s yuan.",
+            "Batch %(batch)s created with %(count)d claims, %(total)s yuan.",
+            count,
         )
-        left = Claim.objects.filter(pk__in=set(ids) - taken).only("pk", "kind", "submitted_at").order_by("pk")
-        references = [claim.reference for claim in left]
-        if references:
-            messages.warning(
-                request,
-                gettext("%(reason)s: %(references)s")
-                % {
-                    "reason": gettext("not approved, or already waiting in a batch"),
-                    "references": _capped(references),
-                },
-            )
+        % {"batch": batch.reference, "count": count, "total": totals["total"]},
+    )
+    for reason, references in getattr(batch, "held_back", {}).items():
+        messages.warning(
+            request,
+            gettext("%(reason)s: %(references)s") % {"reason": reason, "references": _capped(references)},
+        )
 
 
 # --- Payment batches -------------------------------------------------------------------------------------
@@ -719,9 +894,11 @@ class PaymentBatchForm(ServiceModelForm):
         fields = ["district", "note"]
 
     def call_service(self, user, data, instance):
-        return services.batch_create(
+        batch = services.batch_create(
             by=user, district_id=_pk(data.get("district")), note=data.get("note") or ""
         )
+        report_batch_created(self.request, batch)
+        return batch
 
 
 class FirstPaymentsFormSet(BaseInlineFormSet):
@@ -734,11 +911,57 @@ class FirstPaymentsFormSet(BaseInlineFormSet):
 class BatchPaymentInline(ReadOnlyInline):
     model = Payment
     formset = FirstPaymentsFormSet
-    fields = ["claim", "amount", "status", "paid_at", "returned_at", "return_reason", "bank_reference"]
+    fields = [
+        "claim", "amount", "status", "payee_name", "payee_account_masked", "bank_name", "paid_at", "returned_at",
+        "return_reason", "bank_reference",
+    ]  # fmt: skip
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("claim").defer("claim__payee_account")
+        return super().get_queryset(request).select_related("claim")
+
+    @admin.display(description=_label(Payment, "payee_account"))
+    def payee_account_masked(self, obj):
+        return obj.payee_account_masked or "—"
+
+
+class BankFileForm(forms.Form):
+    file = forms.FileField(
+        label=_("the bank's result file"),
+        help_text=_(
+            "XLSX or CSV with the columns 业务编号, 收款账号, 金额（元）, 处理结果 (成功 or 失败), 银行流水号 and "
+            "失败原因."
+        ),
+    )
+
+
+class ReconfirmForm(forms.Form):
+    reason = forms.CharField(
+        label=_("why the same account is right this time"),
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+
+class ManualMarkForm(forms.Form):
+    reason = forms.CharField(
+        label=_("reason (why by hand, not by the bank's file)"),
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+    bank_reference = forms.CharField(label=_("bank reference"), max_length=64, required=False)
+
+
+class BulkPaidForm(forms.Form):
+    bank_reference = forms.CharField(
+        label=_("bank reference"),
+        max_length=64,
+        help_text=_("The reference on the bank's confirmation of the payments."),
+    )
+
+
+def _error_text(exc) -> str:
+    return " ".join(getattr(exc, "messages", None) or [str(exc)])
 
 
 @admin.register(PaymentBatch)
@@ -747,11 +970,11 @@ class PaymentBatchAdmin(ActionFormMixin, ServiceAdminMixin, BigTableAdmin):
     list_display = ["reference", "district", "status", "created_at", "created_by", "payment_count", "total"]
     list_select_related = ["district", "created_by"]
     list_filter = ["status", ScopedDistrictFilter]
-    actions = ["mark_paid"]
+    actions = ["mark_paid", "close_selected"]
     change_form_template = "admin/training/paymentbatch/change_form.html"
     view_fields = [
-        "reference", "district", "status", "created_at", "created_by", "exported_at", "closed_at", "note",
-        "total", "paid", "returned", "all_payments",
+        "reference", "district", "status", "created_at", "created_by", "sent_at", "sent_by", "reconciled_at",
+        "closed_at", "note", "total", "paid", "returned", "all_payments",
     ]  # fmt: skip
 
     def get_queryset(self, request):
@@ -809,74 +1032,126 @@ class PaymentBatchAdmin(ActionFormMixin, ServiceAdminMixin, BigTableAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and self.may_download(request):
-            context["disbursement_url"] = reverse("admin:training_paymentbatch_disbursement", args=[obj.pk])
+            if obj.status != BatchStatus.CLOSED:
+                context["disbursement_url"] = reverse(
+                    "admin:training_paymentbatch_disbursement", args=[obj.pk]
+                )
+                context["batch_open"] = obj.status == BatchStatus.OPEN
+            if obj.status in (BatchStatus.SENT, BatchStatus.RECONCILED):
+                context["reconcile_url"] = reverse("admin:training_paymentbatch_reconcile", args=[obj.pk])
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @staticmethod
     def may_download(request) -> bool:
-        return request.user.has_perm("training.export_disbursement")
+        return services.payments.is_payment_staff(request.user)
 
     def get_urls(self):
-        view = self.admin_site.admin_view(never_cache(self.disbursement_view))
+        disbursement = self.admin_site.admin_view(never_cache(self.disbursement_view))
+        reconcile = self.admin_site.admin_view(never_cache(self.reconcile_view))
         return [
-            path("<int:pk>/disbursement/", view, name="training_paymentbatch_disbursement"),
+            path("<int:pk>/disbursement/", disbursement, name="training_paymentbatch_disbursement"),
+            path("<int:pk>/reconcile/", reconcile, name="training_paymentbatch_reconcile"),
             *super().get_urls(),
         ]
 
+    def _page(self, request, batch, title: str, **extra) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "batch": batch,
+            "title": title,
+            "back_url": reverse("admin:training_paymentbatch_change", args=[batch.pk]),
+            **extra,
+        }
+
     def disbursement_view(self, request, pk: int):
-        """The bank file with full accounts: payment staff only, after a POST; the service logs it."""
+        """The bank file with full accounts: payment staff only, after a POST; the service sends and logs it."""
         if not self.may_download(request):
             raise PermissionDenied
         batch = get_object_or_404(self.get_queryset(request), pk=pk)
-        change_url = reverse("admin:training_paymentbatch_change", args=[batch.pk])
         if request.method != "POST":
-            context = {
-                **self.admin_site.each_context(request),
-                "opts": self.model._meta,
-                "batch": batch,
-                "title": gettext("Download the disbursement file"),
-                "back_url": change_url,
-            }
+            context = self._page(request, batch, gettext("Download the disbursement file"))
             return TemplateResponse(request, "admin/training/paymentbatch/disbursement.html", context)
         try:
             name, content = services.batch_disbursement_file(by=request.user, batch_id=batch.pk)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return redirect(change_url)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _error_text(exc))
+            return redirect("admin:training_paymentbatch_change", batch.pk)
         response = HttpResponse(content, content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
+    def reconcile_view(self, request, pk: int):
+        """Upload the bank's result file: what it settled, and every line it could not match."""
+        if not self.may_download(request):
+            raise PermissionDenied
+        batch = get_object_or_404(self.get_queryset(request), pk=pk)
+        form = BankFileForm(request.POST or None, request.FILES or None)
+        outcome = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                outcome = services.batch_reconcile_file(
+                    by=request.user, batch_id=batch.pk, stream=upload, file_name=upload.name
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                form.add_error("file", _error_text(exc))
+        context = self._page(
+            request, batch, gettext("Reconcile with the bank's result file"), form=form, outcome=outcome
+        )
+        return TemplateResponse(request, "admin/training/paymentbatch/reconcile.html", context)
+
     @admin.action(
-        description=_("Mark all waiting payments of the selected batches paid…"), permissions=["change"]
+        description=_("Mark all waiting payments of the selected sent batches paid…"), permissions=["change"]
     )
     def mark_paid(self, request, queryset):
         def run(data):
-            paid, refused = 0, BulkOutcome()
+            total = BulkOutcome()
             for batch in queryset.order_by("pk"):
                 try:
-                    paid += services.claims_pay(
+                    outcome = services.claims_pay(
                         by=request.user, batch_id=batch.pk, bank_reference=data["bank_reference"]
                     )
                 except (ValidationError, PermissionDenied) as exc:
-                    refused.refuse(" ".join(getattr(exc, "messages", None) or [str(exc)]), [batch.reference])
-            refused.changed = paid
+                    total.refuse(_error_text(exc), [batch.reference])
+                    continue
+                total.changed += outcome.changed
+                for reason, references in outcome.refused.items():
+                    total.refuse(reason, references)
             report_outcome(
                 request,
-                refused,
-                ngettext("%(count)d payment marked paid.", "%(count)d payments marked paid.", paid),
+                total,
+                ngettext("%(count)d payment marked paid.", "%(count)d payments marked paid.", total.changed),
             )
 
         return self.ask_then_run(
             request,
             queryset,
-            form_class=BankReferenceForm,
+            form_class=BulkPaidForm,
             title=gettext("Mark payments paid"),
             intro=gettext(
-                "Every payment of these batches that still waits for the bank is marked paid. Doing it twice pays nothing twice. These batches are selected:"
+                "Every payment of these sent batches that still waits for the bank is marked paid. Payment staff "
+                "only, and never for a batch you created or sent. Doing it twice pays nothing twice. These batches "
+                "are selected:"
             ),
             submit=gettext("Mark paid"),
             run=run,
+        )
+
+    @admin.action(description=_("Close the selected reconciled batches"), permissions=["change"])
+    def close_selected(self, request, queryset):
+        outcome = BulkOutcome()
+        for batch in queryset.order_by("pk")[:MAX_ONE_BY_ONE]:
+            try:
+                services.batch_close(by=request.user, batch_id=batch.pk)
+            except (ValidationError, PermissionDenied) as exc:
+                outcome.refuse(_error_text(exc), [batch.reference])
+            else:
+                outcome.changed += 1
+        report_outcome(
+            request,
+            outcome,
+            ngettext("%(count)d batch closed.", "%(count)d batches closed.", outcome.changed),
         )
 
 
@@ -891,15 +1166,36 @@ class BatchFilter(InputFilter):
         return queryset.filter(batch_id=value) if value and value.isdigit() else queryset
 
 
+def _one_payment_by_one(queryset, call) -> BulkOutcome:
+    outcome = BulkOutcome()
+    for payment in queryset.select_related("claim").order_by("pk")[:MAX_ONE_BY_ONE]:
+        try:
+            call(payment.claim_id)
+        except ValidationError as exc:
+            outcome.refuse(" ".join(exc.messages), [payment.claim.reference])
+        except PermissionDenied as exc:
+            outcome.refuse(str(exc) or gettext("You may not change this record."), [payment.claim.reference])
+        else:
+            outcome.changed += 1
+    return outcome
+
+
 @admin.register(Payment)
-class PaymentAdmin(BigTableAdmin):
-    list_display = ["claim", "batch", "amount", "status", "paid_at", "returned_at", "bank_reference"]
+class PaymentAdmin(ActionFormMixin, BigTableAdmin):
+    list_display = [
+        "claim", "batch", "amount", "status", "payee_account_masked", "paid_at", "returned_at", "bank_reference",
+    ]  # fmt: skip
     list_filter = ["status", BatchFilter]
     search_fields = ["=id"]
     search_help_text = _("A claim reference (e.g. BT2025-00001234).")
+    actions = ["mark_paid_by_hand", "mark_returned_by_hand"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("claim", "batch").defer("claim__payee_account")
+        return super().get_queryset(request).select_related("claim", "batch")
+
+    @admin.display(description=_label(Payment, "payee_account"))
+    def payee_account_masked(self, obj):
+        return obj.payee_account_masked or "—"
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -915,3 +1211,73 @@ class PaymentAdmin(BigTableAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_mark_permission(self, request):
+        return services.payments.is_payment_staff(request.user)
+
+    @admin.action(
+        description=_("Mark the selected payments paid by hand (with a reason)…"), permissions=["mark"]
+    )
+    def mark_paid_by_hand(self, request, queryset):
+        def run(data):
+            outcome = _one_payment_by_one(
+                queryset,
+                lambda claim_id: services.claim_pay(
+                    by=request.user,
+                    claim_id=claim_id,
+                    reason=data["reason"],
+                    bank_reference=data["bank_reference"],
+                ),
+            )
+            report_outcome(
+                request,
+                outcome,
+                ngettext(
+                    "%(count)d payment marked paid.", "%(count)d payments marked paid.", outcome.changed
+                ),
+            )
+
+        return self.ask_then_run(
+            request,
+            queryset,
+            form_class=ManualMarkForm,
+            title=gettext("Mark payments paid by hand"),
+            intro=gettext(
+                "Use the bank's result file where there is one. Only payments of sent batches, by payment staff who "
+                "neither created nor sent the batch. These payments are selected:"
+            ),
+            submit=gettext("Mark paid"),
+            run=run,
+        )
+
+    @admin.action(description=_("Returned by the bank (with the bank's reason)…"), permissions=["mark"])
+    def mark_returned_by_hand(self, request, queryset):
+        def run(data):
+            outcome = _one_payment_by_one(
+                queryset,
+                lambda claim_id: services.claim_return(
+                    by=request.user, claim_id=claim_id, reason=data["reason"]
+                ),
+            )
+            report_outcome(
+                request,
+                outcome,
+                ngettext(
+                    "%(count)d payment recorded as returned.",
+                    "%(count)d payments recorded as returned.",
+                    outcome.changed,
+                ),
+            )
+
+        return self.ask_then_run(
+            request,
+            queryset,
+            form_class=ReturnReasonForm,
+            title=gettext("Payments returned by the bank"),
+            intro=gettext(
+                "The selected payments are recorded as returned, with the account they failed on; the worker is "
+                "asked to check their account, and the claims wait for a new batch. These payments are selected:"
+            ),
+            submit=gettext("Record the return"),
+            run=run,
+        )

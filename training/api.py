@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, Q, Sum, Value
+from django.db.models import Count, DecimalField, F, Prefetch, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -27,6 +27,7 @@ from training.models import (
     Apprenticeship,
     Claim,
     Enrollment,
+    Payment,
     PaymentBatch,
     SubsidyRule,
     TrainingProgram,
@@ -166,15 +167,17 @@ class SubsidyRuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = SubsidyRule
         fields = [
-            "id", "kind", "name", "valid_from", "valid_to", "skill_level", "program_type", "district",
-            "title", "title_name", "locally_trained", "amount", "rate", "cap", "window_months", "yearly_limit",
+            "id", "kind", "name", "version", "replaces", "valid_from", "valid_to", "skill_level", "program_type",
+            "district", "title", "title_name", "locally_trained", "amount", "rate", "cap", "window_months",
+            "yearly_limit",
         ]  # fmt: skip
         read_only_fields = fields
 
 
 class SubsidyRuleViewSet(ServiceViewSet):
     """The rules that decide what a claim is worth, with their validity dates; every signed-in user may
-    read them. The city union edits them in the admin."""
+    read them. The city union edits them in the admin: a rule that has judged claims is never changed in
+    place, a change is a new `version` (it `replaces` the one that ends the day before it starts)."""
 
     queryset = SubsidyRule.objects.annotate(title_name=F("title__name"))
     serializer_class = SubsidyRuleSerializer
@@ -198,20 +201,37 @@ class TuitionDetailSerializer(serializers.ModelSerializer):
         return bool(obj.receipt)
 
 
+class PaymentAttemptSerializer(serializers.ModelSerializer):
+    """One attempt to pay a claim: the batch, the account it went to (masked), what the bank said."""
+
+    payee_account = MaskedField(mask_bank_account)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id", "batch", "amount", "status", "payee_name", "payee_account", "bank_name", "bank_branch", "paid_at",
+            "returned_at", "return_reason", "bank_reference",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
 class ClaimSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     worker_name = serializers.CharField(read_only=True)
     district_code = serializers.CharField(read_only=True)
     rule_name = serializers.CharField(read_only=True)
-    payee_account = MaskedField(mask_bank_account)
+    rule_version = serializers.IntegerField(
+        read_only=True, help_text=_("The version of the rule that judged it.")
+    )
     tuition = TuitionDetailSerializer(read_only=True, allow_null=True)
+    payments = PaymentAttemptSerializer(many=True, read_only=True)
 
     class Meta:
         model = Claim
         fields = [
             "id", "reference", "kind", "status", "worker", "worker_name", "district", "district_code", "amount",
-            "rule", "rule_name", "reference_date", "certificate", "subsidy_occupation", "subsidy_level",
-            "apprenticeship", "award", "tuition", "payee_name", "payee_account", "submitted_at",
+            "rule", "rule_name", "rule_version", "reference_date", "certificate", "subsidy_occupation", "subsidy_level",
+            "apprenticeship", "award", "award_title", "tuition", "payments", "submitted_at",
             "submitted_online", "submitted_by", "reviewed_at", "reviewed_by", "approved_at", "approved_by",
             "paid_at", "closed_reason", "note",
         ]  # fmt: skip
@@ -223,7 +243,8 @@ TUITION_FIELDS = ("degree", "institution", "major", "tuition_paid", "paid_on", "
 
 class ClaimSubmitSerializer(ServiceInputSerializer):
     """What a claim needs depends on its kind: a certificate for a skill subsidy, the apprenticeship for a
-    master's stipend, the award for a craftsman award, the tuition fields (and a receipt) for tuition."""
+    master's stipend, the award for a craftsman award, the tuition fields and the receipt for tuition (one
+    tuition payment, and one receipt file, back one live claim)."""
 
     refused_fields = {
         "amount": _("The amount comes from the rule in force; it cannot be given."),
@@ -247,7 +268,9 @@ class ClaimSubmitSerializer(ServiceInputSerializer):
     degree = serializers.ChoiceField(choices=Degree.choices, required=False)
     institution = serializers.CharField(required=False, max_length=128)
     major = serializers.CharField(required=False, max_length=128)
-    tuition_paid = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+    tuition_paid = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False
+    )
     paid_on = serializers.DateField(required=False)
     relevant_to_job = serializers.BooleanField(required=False)
     receipt = serializers.FileField(required=False, max_length=100)
@@ -276,8 +299,15 @@ class ClaimViewSet(ServiceViewSet):
     batch) with a reason. Four eyes: the reviewer and the approver are two people other than the
     submitter, and large amounts need a city approver."""
 
-    queryset = Claim.objects.select_related("tuition").annotate(
-        worker_name=F("worker__name"), district_code=F("district__code"), rule_name=F("rule__name")
+    queryset = (
+        Claim.objects.select_related("tuition")
+        .prefetch_related(Prefetch("payments", queryset=Payment.objects.order_by("id")))
+        .annotate(
+            worker_name=F("worker__name"),
+            district_code=F("district__code"),
+            rule_name=F("rule__name"),
+            rule_version=F("rule__version"),
+        )
     )
     serializer_class = ClaimSerializer
     input_serializers = {
@@ -354,9 +384,22 @@ class PaymentBatchSerializer(serializers.ModelSerializer):
     class Meta:
         model = PaymentBatch
         fields = [
-            "id", "reference", "district", "district_code", "status", "created_at", "created_by",
-            "exported_at", "closed_at", "note", "payment_count", "total", "paid_total", "returned_total",
+            "id", "reference", "district", "district_code", "status", "created_at", "created_by", "sent_at",
+            "sent_by", "reconciled_at", "closed_at", "note", "payment_count", "total", "paid_total",
+            "returned_total",
         ]  # fmt: skip
+        read_only_fields = fields
+
+
+class PaymentBatchCreatedSerializer(PaymentBatchSerializer):
+    held_back = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        read_only=True,
+        help_text=_("Claims kept out of the batch: reason -> claim references."),
+    )
+
+    class Meta(PaymentBatchSerializer.Meta):
+        fields = [*PaymentBatchSerializer.Meta.fields, "held_back"]
         read_only_fields = fields
 
 
@@ -379,7 +422,9 @@ class PaymentBatchCreateSerializer(ServiceInputSerializer):
 
 
 class PaymentBatchPaySerializer(ServiceInputSerializer):
-    bank_reference = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    bank_reference = serializers.CharField(
+        max_length=64, help_text=_("The reference of the bank's confirmation.")
+    )
     claims = serializers.ListField(
         child=serializers.IntegerField(),
         required=False,
@@ -390,6 +435,40 @@ class PaymentBatchPaySerializer(ServiceInputSerializer):
 
 class PaymentBatchPaidSerializer(serializers.Serializer):
     paid = serializers.IntegerField(help_text=_("Payments marked paid by this request (0 on a repeat)."))
+    refused = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("Why the other payments were left as they were: reason -> claim references."),
+    )
+    batch = PaymentBatchSerializer()
+
+
+class BankFileSerializer(ServiceInputSerializer):
+    file = serializers.FileField(
+        help_text=_(
+            "The bank's result file (XLSX or CSV): 业务编号, 收款账号, 金额（元）, 处理结果, 银行流水号, 失败原因."
+        )
+    )
+
+
+class ReconcileProblemSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    column = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ReconcileOutcomeSerializer(serializers.Serializer):
+    file_name = serializers.CharField()
+    sha256 = serializers.CharField()
+    lines = serializers.IntegerField()
+    paid = serializers.IntegerField()
+    returned = serializers.IntegerField()
+    already_recorded = serializers.IntegerField(
+        help_text=_("Lines that repeat what is recorded: nothing changed.")
+    )
+    not_matched = serializers.IntegerField(
+        help_text=_("Lines that matched no waiting payment: nothing changed.")
+    )
+    problems = ReconcileProblemSerializer(many=True)
     batch = PaymentBatchSerializer()
 
 
@@ -406,22 +485,31 @@ _MONEY = {
 }
 
 
-@extend_schema_view(create=extend_schema(responses={201: PaymentBatchSerializer}))
+@extend_schema_view(create=extend_schema(responses={201: PaymentBatchCreatedSerializer}))
 class PaymentBatchViewSet(ServiceViewSet):
     """Payment batches of approved claims, for union staff who handle payments.
 
-    **The bank disbursement file is not available through the API.** It is the one export with full
-    account numbers: payment staff download it in the admin, where each download is logged. Here a
-    batch is created from approved claims and, when the bank confirms, marked paid (safe to repeat:
-    a claim is never paid twice)."""
+    A batch is `open` (claims go in), then `sent` when payment staff produce the disbursement file
+    (each payment takes the worker's confirmed account then; the batch is frozen), `reconciled` when
+    every payment is paid or returned, and `closed`.
+    **The disbursement file is not available through the API**: it is the one export with full
+    account numbers, downloaded (and logged) in the admin.
+    Marking paid and reconciling are for payment staff who neither created nor sent the batch; both
+    are safe to repeat (a claim is never paid twice)."""
 
     queryset = PaymentBatch.objects.annotate(district_code=F("district__code"), **_MONEY)
     serializer_class = PaymentBatchSerializer
-    input_serializers = {"create": PaymentBatchCreateSerializer, "pay": PaymentBatchPaySerializer}
+    input_serializers = {
+        "create": PaymentBatchCreateSerializer,
+        "pay": PaymentBatchPaySerializer,
+        "reconcile": BankFileSerializer,
+    }
     filterset_class = PaymentBatchFilterSet
     permission_classes = [StaffReadPermissions]
 
     def create(self, request, *args, **kwargs):
+        """Create an open batch; claims that may not be paid now (already in a batch, no confirmed account,
+        returned to an account that has not changed) are held back and listed."""
         data = self.service_input()
         batch = services.batch_create(
             by=request.user,
@@ -429,20 +517,46 @@ class PaymentBatchViewSet(ServiceViewSet):
             claim_ids=data.get("claims"),
             note=data.get("note", ""),
         )
-        return self.read_back(batch, status.HTTP_201_CREATED)
+        instance = self.queryset.get(pk=batch.pk)
+        instance.held_back = batch.held_back
+        body = PaymentBatchCreatedSerializer(instance, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def _batch_body(self, pk: int) -> dict:
+        return PaymentBatchSerializer(self.queryset.get(pk=pk), context=self.get_serializer_context()).data
 
     @extend_schema(responses=PaymentBatchPaidSerializer)
     @action(detail=True, methods=["post"], permission_classes=[StaffChangePermissions])
     def pay(self, request, pk=None):
-        """The bank confirmed: mark the batch's waiting payments (all, or those of `claims`) paid."""
+        """The bank confirmed: mark the sent batch's waiting payments (all, or those of `claims`) paid."""
         batch = self.get_object()
         data = self.service_input()
-        paid = services.claims_pay(
+        outcome = services.claims_pay(
             by=request.user,
             batch_id=batch.pk,
             claim_ids=data.get("claims"),
             bank_reference=data.get("bank_reference", ""),
         )
-        batch = self.queryset.get(pk=batch.pk)
-        context = self.get_serializer_context()
-        return Response({"paid": paid, "batch": PaymentBatchSerializer(batch, context=context).data})
+        return Response(
+            {"paid": outcome.changed, "refused": outcome.refused, "batch": self._batch_body(batch.pk)}
+        )
+
+    @extend_schema(request={"multipart/form-data": BankFileSerializer}, responses=ReconcileOutcomeSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[StaffChangePermissions])
+    def reconcile(self, request, pk=None):
+        """Upload the bank's result file: lines matching a waiting payment on reference, amount and account
+        settle it; the others are reported and change nothing. The same file twice changes nothing."""
+        batch = self.get_object()
+        upload = self.service_input()["file"]
+        outcome = services.batch_reconcile_file(
+            by=request.user, batch_id=batch.pk, stream=upload, file_name=upload.name
+        )
+        return Response({**outcome.as_json(), "batch": self._batch_body(batch.pk)})
+
+    @extend_schema(request=None, responses=PaymentBatchSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[StaffChangePermissions])
+    def close(self, request, pk=None):
+        """Close a reconciled batch (payment staff)."""
+        batch = self.get_object()
+        services.batch_close(by=request.user, batch_id=batch.pk)
+        return Response(self._batch_body(batch.pk))

@@ -50,12 +50,23 @@ class Degree(models.TextChoices):
 
 
 class BatchStatus(models.TextChoices):
+    """open (claims added or removed) → sent (file produced, frozen) → reconciled (every payment settled)
+    → closed."""
+
     OPEN = "open", _("Open")
-    EXPORTED = "exported", _("Sent to the bank")
+    SENT = "sent", _("Sent to the bank")
+    RECONCILED = "reconciled", _("Reconciled")
     CLOSED = "closed", _("Closed")
 
 
 class PaymentStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for the bank")
+    PAID = "paid", _("Paid")
+    RETURNED = "returned", _("Returned")
+
+
+class BankResult(models.TextChoices):
+    """What one line of the bank's result file says about one payment."""
+
     PAID = "paid", _("Paid")
     RETURNED = "returned", _("Returned")

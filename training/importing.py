@@ -11,7 +11,8 @@ report of the bad rows in the clerk's language), then written in one transaction
   page, and written by the same service, claim_submit, with its audit event; rows that need each other's
   effects within the file (the yearly limit, once per occupation and level) are counted as the check goes.
   A row whose certificate, award, apprenticeship or tuition already has a live claim is left as it is, so
-  importing the same file twice changes nothing. Claims come in hundreds or thousands, not millions: a
+  importing the same file twice changes nothing. A new tuition row is refused: every tuition claim needs
+  its receipt, which a spreadsheet cannot carry, so paper tuition claims are entered on the claim page. Claims come in hundreds or thousands, not millions: a
   claim row costs a few queries, which keeps every rule in one place.
 """
 
@@ -564,6 +565,7 @@ CLAIM_COLUMNS = {
     "relevant_to_job": "relevant_to_job",
     "paid_on": "tuition_paid_on",
     "bank_account": "id_number",
+    "receipt": "kind",
 }
 MAIN_COLUMN = {
     ClaimKind.SKILL_SUBSIDY: "certificate_number",
@@ -764,6 +766,17 @@ class ClaimImporter(Importer):
             if ("award", award.pk) in claimed:
                 return SAME, links, None, None
             rule, amount, _reference = rules.award_terms(worker=worker, award=award)
+            rules.award_once(worker_id=worker.pk, title=award.title)
+            if counted[("award", worker.pk, award.title_id)]:
+                raise ValidationError(
+                    {
+                        "award": [
+                            _("The award for %(title)s is paid once per person.")
+                            % {"title": award.title.name}
+                        ]
+                    }
+                )
+            counted[("award", worker.pk, award.title_id)] += 1
         elif r.kind == ClaimKind.APPRENTICESHIP_STIPEND:
             candidates = [
                 p
@@ -792,8 +805,20 @@ class ClaimImporter(Importer):
             links = {"tuition": t}
             if ("tuition", worker.pk, t["institution"], t["major"], t["paid_on"]) in claimed:
                 return SAME, links, None, None
-            rule, amount = rules.tuition_terms(
+            # The rules' own refusal first, as on the claim's page (relevance, a rule in force).
+            rules.tuition_terms(
                 tuition_paid=t["tuition_paid"], paid_on=t["paid_on"], relevant_to_job=t["relevant_to_job"]
+            )
+            # Every tuition claim needs its receipt, and a spreadsheet cannot carry one: a paper claim is
+            # entered on the claim's page with the scan. A row already entered there stays unchanged.
+            raise ValidationError(
+                {
+                    "receipt": [
+                        _(
+                            "A tuition claim needs its receipt, which a spreadsheet cannot carry: enter it on the claim page (Add claim) with the scan of the receipt."
+                        )
+                    ]
+                }
             )
         if not worker.bank_account:
             raise ValidationError(

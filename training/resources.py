@@ -141,11 +141,6 @@ class EnrollmentResource(PortalResource):
         self.fields["status"].rule = _rule(choice_list(EnrollmentStatus), _("Blank means enrolled."))
 
 
-class MaskedAccountColumn(Column):
-    def export(self, instance, **kwargs):
-        return instance.payee_account_masked
-
-
 class ClaimResource(PortalResource):
     reference = Column(attribute="reference", column_name="申请编号", readonly=True)
     kind = Column(attribute="kind", column_name="补贴类型", required=True, choices=ClaimKind)
@@ -192,7 +187,9 @@ class ClaimResource(PortalResource):
         rule=_("Craftsman award: the title of the worker's registered award (宁波工匠 …)."),
     )
     award_year = Column(
-        attribute="award__year", column_name="年度", rule=_("Craftsman award: the award year.")
+        attribute="award__year",
+        column_name="年度",
+        rule=_("Craftsman award: the award year. A title is paid once per person, whatever the year."),
     )
     # Tuition reimbursement
     degree = Column(attribute="tuition__degree", column_name="学历", choices=Degree)
@@ -215,10 +212,9 @@ class ClaimResource(PortalResource):
     # Exported only: what the rules and the workflow made of the claim.
     amount = AmountColumn(attribute="amount", column_name="金额（元）", readonly=True)
     rule_name = Column(attribute="rule__name", column_name="适用规则", readonly=True)
+    rule_version = Column(attribute="rule__version", column_name="规则版本", readonly=True)
     status = Column(attribute="status", column_name="状态", choices=ClaimStatus, readonly=True)
     submitted_at = Column(attribute="submitted_at", column_name="申请时间", readonly=True)
-    payee_name = Column(attribute="payee_name", column_name="收款人", readonly=True)
-    payee_account = MaskedAccountColumn(attribute="payee_account", column_name="收款账号", readonly=True)
     paid_at = Column(attribute="paid_at", column_name="支付时间", readonly=True)
     closed_reason = Column(attribute="closed_reason", column_name="退回/驳回原因", readonly=True)
 
@@ -242,15 +238,18 @@ class ClaimResource(PortalResource):
             "reference", "kind", "id_number", "worker_name", "district", "certificate_number", "program_type",
             "apprentice_id_number", "apprenticeship_starts_on", "award_title", "award_year", "degree",
             "institution", "major", "tuition_paid", "tuition_paid_on", "relevant_to_job", "note", "amount",
-            "rule_name", "status", "submitted_at", "payee_name", "payee_account", "paid_at", "closed_reason",
+            "rule_name", "rule_version", "status", "submitted_at", "paid_at", "closed_reason",
         )  # fmt: skip
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.fields["kind"].rule = choice_list(ClaimKind)
+        self.fields["kind"].rule = _rule(
+            choice_list(ClaimKind),
+            _("A new tuition claim needs the receipt's scan: enter it on the claim page, not in a file."),
+        )
         self.fields["degree"].rule = _rule(_("Tuition:"), choice_list(Degree))
 
     @classmethod
     def export_queryset(cls, queryset: QuerySet) -> QuerySet:
-        # The list defers the encrypted account; the export masks it, so it loads it with the row.
+        # Whatever a list deferred, the export reads whole rows.
         return super().export_queryset(queryset).defer(None)

@@ -142,6 +142,68 @@ def tuition_terms(*, tuition_paid: Decimal, paid_on: datetime.date, relevant_to_
     return rule, amount
 
 
+def tuition_once(*, worker_id: int, institution: str, paid_on: datetime.date, tuition_paid: Decimal) -> None:
+    """One tuition payment is reimbursed once: refused while a live or paid claim of the worker names the
+    same institution, payment date and amount (whatever the major or the receipt's scan)."""
+    earlier = (
+        _live_claims(worker_id, ClaimKind.TUITION)
+        .filter(
+            tuition__institution__iexact=" ".join(institution.split()),
+            tuition__paid_on=paid_on,
+            tuition__tuition_paid=tuition_paid,
+        )
+        .only("pk", "kind", "submitted_at")
+        .first()
+    )
+    if earlier is not None:
+        raise _refuse(
+            _(
+                "This tuition payment (%(institution)s, %(amount)s yuan paid on %(date)s) is already claimed in %(reference)s; one payment is reimbursed once."
+            )
+            % {
+                "institution": institution.strip(),
+                "amount": tuition_paid,
+                "date": paid_on,
+                "reference": earlier.reference,
+            },
+            "tuition_paid",
+        )
+
+
+def receipt_once(*, receipt_sha256: str) -> None:
+    """One receipt (the same file, by its content's hash) backs one live claim."""
+    earlier = (
+        Claim.objects.filter(tuition__receipt_sha256=receipt_sha256, tuition__claim_live=True)
+        .only("pk", "kind", "submitted_at")
+        .first()
+    )
+    if earlier is not None:
+        raise _refuse(
+            _("This receipt already backs claim %(reference)s; a receipt backs one claim.")
+            % {"reference": earlier.reference},
+            "receipt",
+        )
+
+
+def award_once(*, worker_id: int, title) -> None:
+    """A craftsman title is paid once per worker, whichever year the award is recorded in."""
+    earlier = (
+        _live_claims(worker_id, ClaimKind.CRAFTSMAN_AWARD)
+        .filter(Q(award_title=title) | Q(award__title=title))
+        .select_related("award")
+        .only("pk", "kind", "submitted_at", "award__year")
+        .first()
+    )
+    if earlier is not None:
+        raise _refuse(
+            _(
+                "The award for %(title)s is paid once per person; it is already claimed in %(reference)s (the award recorded for %(year)s)."
+            )
+            % {"title": title.name, "reference": earlier.reference, "year": earlier.award.year},
+            "award",
+        )
+
+
 def award_terms(*, worker, award):
     if award.worker_id != worker.pk:
         raise _refuse(_("This award belongs to another worker."), "award")

@@ -516,21 +516,26 @@ class _Programs:
 
 CLAIM_FIELDS = (
     "id", "kind", "status", "worker_id", "district_id", "amount", "rule_id", "reference_date", "certificate_id",
-    "subsidy_occupation", "subsidy_level", "apprenticeship_id", "award_id", "payee_name", "payee_account",
-    "submitted_at", "submitted_by_id", "submitted_online", "reviewed_at", "reviewed_by_id", "approved_at",
+    "subsidy_occupation", "subsidy_level", "apprenticeship_id", "award_id", "submitted_at", "submitted_by_id", "submitted_online", "reviewed_at", "reviewed_by_id", "approved_at",
     "approved_by_id", "paid_at", "closed_reason", "note",
 )  # fmt: skip
 TUITION_FIELDS = ("claim_id", "degree", "institution", "major", "tuition_paid", "paid_on", "relevant_to_job",
                   "receipt", "receipt_name")  # fmt: skip
+# The account an attempt went to is the worker's (plain here: the writer encrypts and hashes it).
 PAYMENT_FIELDS = ("batch_id", "claim_id", "amount", "status", "paid_at", "returned_at", "return_reason",
-                  "bank_reference")  # fmt: skip
+                  "bank_reference", "payee_name", "payee_account", "account_reconfirmed_at",
+                  "account_reconfirmed_by_id", "account_reconfirm_reason")  # fmt: skip
+#: Why a clerk let a returned claim go to the same account again (the worker's account did not change).
+RECONFIRM_REASON = "已电话核实账户可正常入账"
 BATCH_FIELDS = (
     "id",
     "district_id",
     "status",
     "created_at",
     "created_by_id",
-    "exported_at",
+    "sent_at",
+    "sent_by_id",
+    "reconciled_at",
     "closed_at",
     "note",
 )
@@ -588,7 +593,7 @@ class _Claims:
         self.seed, self.rng, self.out = seed, rng, out
         self.ids = _Ids(seed.writer, Claim, seed.batch_size)
         self.batch_ids = _Ids(seed.writer, PaymentBatch, 64)
-        self.batches: dict[tuple, int] = {}  # (district or None, "closed" / "exported" / "open", day) -> id
+        self.batches: dict[tuple, int] = {}  # (district or None, "closed" / "sent" / "open", day) -> id
         self.pay_days = seed.pay_days
         self.covered: dict[str, set[str]] = defaultdict(set)
         self.paid_in_window: Counter = Counter()  # kind -> yuan paid in the window
@@ -639,7 +644,7 @@ class _Claims:
             approved = reviewed + _between(rng, 0, min(7, as_of - 1 - reviewed))
             draw, batch = rng.random(), None
             if approved <= as_of - 4 and draw < 0.4:
-                batch = "exported"
+                batch = "sent"
             elif draw < 0.65:
                 batch = "open"
             return {"s": submitted, "r": reviewed, "ap": approved, "batch": batch}
@@ -708,16 +713,24 @@ class _Claims:
         from workers.synthetic import DjangoWriter
 
         as_of, rows, created = self.seed.as_of, [], {}
+        # The last pay day's batches are reconciled but not yet closed.
+        last_settled = max((day for (_d, kind, day) in self.batches if kind == "closed"), default=None)
         for (district_id, kind, day), batch_id in sorted(self.batches.items(), key=lambda item: item[1]):
             by = staff.city_payments if district_id is None else staff.clerk[district_id]
-            if kind == "closed":
+            # The city's payment staff send every batch (and someone else reconciles it).
+            sender = staff.city_payments
+            if kind == "closed" and day == last_settled:
+                row = (batch_id, district_id, BatchStatus.RECONCILED.value, _at(day - 2, 540), by,
+                       _at(day - 1, 600), sender, _at(day, CLOSE_MINUTE), None, "")  # fmt: skip
+            elif kind == "closed":
                 row = (batch_id, district_id, BatchStatus.CLOSED.value, _at(day - 2, 540), by, _at(day - 1, 600),
-                       _at(day, CLOSE_MINUTE), "")  # fmt: skip
-            elif kind == "exported":
-                row = (batch_id, district_id, BatchStatus.EXPORTED.value, _at(as_of - 3, 540), by,
-                       _at(as_of - 2, 600), None, "")  # fmt: skip
+                       sender, _at(day, CLOSE_MINUTE), _at(day, CLOSE_MINUTE), "")  # fmt: skip
+            elif kind == "sent":
+                row = (batch_id, district_id, BatchStatus.SENT.value, _at(as_of - 3, 540), by,
+                       _at(as_of - 2, 600), sender, None, None, "")  # fmt: skip
             else:
-                row = (batch_id, district_id, BatchStatus.OPEN.value, _at(as_of, 540), by, None, None, "")
+                row = (batch_id, district_id, BatchStatus.OPEN.value, _at(as_of, 540), by, None, None, None, None,
+                       "")  # fmt: skip
             rows.append(row)
             created[batch_id] = row[3]
         self.seed.writer.write(PaymentBatch, BATCH_FIELDS, rows)
@@ -777,7 +790,7 @@ class _Claims:
             reason = rng.choice(RETURN_REASONS)
         self.out.add(Claim, CLAIM_FIELDS, (
             claim_id, kind, status, payee.worker_id, district_id, amount, rule.pk, reference_date, certificate_id,
-            occupation, level, apprenticeship_id, award_id, payee.name, payee.account,
+            occupation, level, apprenticeship_id, award_id,
             _at(d["s"], _between(rng, *SUBMIT_MINUTES)), submitter, online,
             _at(reviewed, _between(rng, *REVIEW_MINUTES)) if reviewed is not None else None,
             reviewer if reviewed is not None else None,
@@ -792,22 +805,29 @@ class _Claims:
         if "p" in d:
             first = d.get("first", d["p"])
             if status == CS.RETURNED or "first" in d:
+                # Sent again to the same account: only after a clerk confirmed it again (the account did not change).
+                again = "first" in d or d.get("rebatch")
                 self.out.add(Payment, PAYMENT_FIELDS, (
                     self._batch(batch_district, "closed", first), claim_id, amount, PaymentStatus.RETURNED.value,
                     _at(first, PAY_MINUTE), _at(d["q"], RETURN_MINUTE), reason, self._bank_reference(first),
+                    payee.name, payee.account, _at(d["q"], RETURN_MINUTE + 60) if again else None,
+                    staff.clerk[district_id] if again else None, RECONFIRM_REASON if again else "",
                 ))  # fmt: skip
             if status == CS.PAID:
                 self.out.add(Payment, PAYMENT_FIELDS, (
                     self._batch(batch_district, "closed", d["p"]), claim_id, amount, PaymentStatus.PAID.value,
-                    _at(d["p"], PAY_MINUTE), None, "", self._bank_reference(d["p"]),
+                    _at(d["p"], PAY_MINUTE), None, "", self._bank_reference(d["p"]), payee.name, payee.account,
+                    None, None, "",
                 ))  # fmt: skip
                 self.paid_in_window[kind] += amount
         if d.get("rebatch"):
-            d["batch"] = "exported"
+            d["batch"] = "sent"
         if d.get("batch"):
+            # The account is taken when a batch is sent; an open batch's payments have none yet.
+            sent = d["batch"] == "sent"
             self.out.add(Payment, PAYMENT_FIELDS, (
                 self._batch(batch_district, d["batch"]), claim_id, amount, PaymentStatus.PENDING.value,
-                None, None, "", "",
+                None, None, "", "", payee.name if sent else "", payee.account if sent else None, None, None, "",
             ))  # fmt: skip
         self.covered[kind].add(status)
         self.seed.stats[f"training_claims_{kind}_{status}"] += 1

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import SEARCH_VAR
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
@@ -43,6 +43,23 @@ class ImportForm(forms.Form):
         required=False,
         help_text=_("Without this, nothing is imported while any row has an error."),
     )
+
+
+class RevealForm(forms.Form):
+    """Why a clerk needs a full ID number, phone or account: the audit event keeps the answer."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_("For example: checking a tuition applicant's identity with them on the phone."),
+    )
+
+    def clean_reason(self):
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if not reason:
+            raise forms.ValidationError(_("Say why you need the full value; the audit log keeps it."))
+        return reason
 
 
 class _QueryOnlyChangeList:
@@ -603,7 +620,7 @@ class WorkerAdmin(ImportExportMixin, ServiceAdminMixin, BigTableAdmin):
         ]
 
     def reveal_view(self, request, pk: int, field: str):
-        """Show one full value to a clerk in scope, after a POST; the service logs the reveal."""
+        """Show one full value to a clerk in scope, after a POST with a reason; the service logs both."""
         if field not in services.PERSONAL_FIELDS:
             raise PermissionDenied
         worker = get_object_or_404(self.get_queryset(request), pk=pk)
@@ -618,9 +635,17 @@ class WorkerAdmin(ImportExportMixin, ServiceAdminMixin, BigTableAdmin):
             "title": _("Reveal personal data"),
             "back_url": reverse("admin:workers_worker_change", args=[pk]),
         }
-        if request.method == "POST":
-            context["value"] = services.personal_data_reveal(by=request.user, worker_id=pk, field=field)
-            messages.info(request, _("This reveal has been recorded in the audit log."))
+        form = RevealForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                context["value"] = services.personal_data_reveal(
+                    by=request.user, worker_id=pk, field=field, reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as exc:
+                form.add_error("reason" if "reason" in getattr(exc, "error_dict", {}) else None, exc)
+            else:
+                messages.info(request, _("This reveal and its reason have been recorded in the audit log."))
+        context["form"] = form
         return render(request, "admin/workers/worker/reveal.html", context)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):

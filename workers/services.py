@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from portal import uploads
 from portal.access import require_write_scope
 from portal.audit import audit_record
+from portal.text import clean_model_text, clean_model_texts
 from workers import validators
 from workers.choices import SkillLevel
 from workers.models import CraftsmanAward, CraftsmanTitle, Employment, Enterprise, SkillCertificate, Worker
@@ -90,7 +91,8 @@ def enterprise_register(*, by, name: str, credit_code: str, district_id: int, **
     _require_write_scope(by, district_id)
     _check_plan_upload(fields.get("policy_plan_file"))
     code = validators.normalise_uscc(credit_code)
-    enterprise = Enterprise(name=name.strip(), credit_code=code, district_id=district_id, **fields)
+    texts = clean_model_texts(Enterprise, {"name": name or "", **fields})
+    enterprise = Enterprise(credit_code=code, district_id=district_id, **texts)
     enterprise.full_clean()
     enterprise.save()
     audit_record(actor=by, action="enterprise.register", obj=enterprise, summary=enterprise.name)
@@ -125,6 +127,7 @@ def enterprise_update(*, by, enterprise_id: int, **changes) -> Enterprise:
         raise ValidationError(_("Unknown enterprise."))
     _require_write_scope(by, enterprise.district_id)
     _check_plan_upload(changes.get("policy_plan_file"))
+    changes = clean_model_texts(Enterprise, changes)
     changed = [field for field, value in changes.items() if getattr(enterprise, field) != value]
     for field in changed:
         setattr(enterprise, field, changes[field])
@@ -155,6 +158,7 @@ def worker_register(
 ) -> Worker:
     """Register a worker at their current enterprise; opens their first employment."""
     number, birth_date, gender = clean_id_number(id_number)
+    texts = clean_model_texts(Worker, {"name": name or "", "occupation": occupation, "position": position})
     enterprise = Enterprise.objects.filter(pk=enterprise_id).first()
     if enterprise is None:
         raise ValidationError({"enterprise": [_("Unknown enterprise.")]})
@@ -163,7 +167,7 @@ def worker_register(
     if worker_by_id_number(number) is not None:
         raise ValidationError({"id_number": [_("A worker with this ID number is already registered.")]})
     worker = Worker(
-        name=(name or "").strip(),
+        name=texts["name"],
         id_number=number,
         birth_date=birth_date,
         gender=gender,
@@ -171,8 +175,8 @@ def worker_register(
         bank_account=clean_bank_account(bank_account),
         enterprise=enterprise,
         district_id=enterprise.district_id,
-        occupation=occupation.strip(),
-        position=position.strip(),
+        occupation=texts["occupation"],
+        position=texts["position"],
         education=education,
         union_member=union_member,
         hired_on=hired_on,
@@ -210,7 +214,8 @@ def worker_update(*, by, worker_id: int, **changes) -> Worker:
     """Change a worker's own details (not their employment: see worker_change_employment)."""
     worker = _locked_worker(by, worker_id)
     allowed = {
-        "name", "phone", "bank_account", "occupation", "position", "education", "union_member", "id_number",
+        "name", "phone", "bank_account", "bank_name", "bank_branch", "occupation", "position", "education",
+        "union_member", "id_number",
     }  # fmt: skip
     unknown = set(changes) - allowed
     if unknown:
@@ -231,9 +236,8 @@ def worker_update(*, by, worker_id: int, **changes) -> Worker:
         changes["phone"] = clean_phone(changes["phone"])
     if "bank_account" in changes:
         changes["bank_account"] = clean_bank_account(changes["bank_account"])
+    changes = clean_model_texts(Worker, changes, only=set(changes) - set(PERSONAL_FIELDS))
     for field, value in changes.items():
-        if isinstance(value, str) and field not in PERSONAL_FIELDS:
-            value = value.strip()
         if getattr(worker, field) != value:
             setattr(worker, field, value)
             changed.append(field)
@@ -260,6 +264,7 @@ def worker_change_employment(
         raise ValidationError({"enterprise": [_("Unknown enterprise.")]})
     _require_write_scope(by, enterprise.district_id)
     _check_hire(worker.birth_date, started_on, field="started_on")
+    position = clean_model_text(Employment, "position", position)
     current = Employment.objects.select_for_update().filter(worker=worker, ended_on__isnull=True).first()
     if current is not None:
         if started_on <= current.started_on:
@@ -278,13 +283,13 @@ def worker_change_employment(
         worker=worker,
         enterprise=enterprise,
         district_id=enterprise.district_id,
-        position=position.strip(),
+        position=position,
         started_on=started_on,
     )
     previous_district = worker.district_id
     worker.enterprise = enterprise
     worker.district_id = enterprise.district_id
-    worker.position = position.strip()
+    worker.position = position
     worker.hired_on = started_on
     worker.left_on = None
     worker.save(update_fields=["enterprise", "district", "position", "hired_on", "left_on", "updated_at"])
@@ -345,16 +350,19 @@ def certificate_issue(
         raise ValidationError({"issued_on": [_("A certificate cannot be issued in the future.")]})
     if issued_on < worker.birth_date:
         raise ValidationError({"issued_on": [_("The issue date is before the worker's birth date.")]})
-    number = (number or "").strip()
+    texts = clean_model_texts(
+        SkillCertificate, {"number": number or "", "occupation": occupation, "issuing_body": issuing_body}
+    )
+    number = texts["number"]
     if SkillCertificate.objects.filter(number=number).exists():
         raise ValidationError({"number": [_("A certificate with this number is already registered.")]})
     certificate = SkillCertificate(
         worker=worker,
         level=SkillLevel(level),
-        occupation=occupation.strip(),
+        occupation=texts["occupation"],
         number=number,
         issued_on=issued_on,
-        issuing_body=issuing_body.strip(),
+        issuing_body=texts["issuing_body"],
     )
     certificate.full_clean()
     certificate.save()
@@ -373,10 +381,11 @@ def certificate_revoke(
         raise ValidationError({"revoked_on": [_("This certificate is already revoked.")]})
     if revoked_on < certificate.issued_on:
         raise ValidationError({"revoked_on": [_("A certificate cannot be revoked before it was issued.")]})
-    if not (reason or "").strip():
+    reason = clean_model_text(SkillCertificate, "revoke_reason", reason)
+    if not reason:
         raise ValidationError({"revoke_reason": [_("Give the reason for the revocation.")]})
     certificate.revoked_on = revoked_on
-    certificate.revoke_reason = reason.strip()
+    certificate.revoke_reason = reason
     certificate.save(update_fields=["revoked_on", "revoke_reason"])
     skill_levels_refresh([certificate.worker_id])
     audit_record(
@@ -417,7 +426,7 @@ def award_grant(
         year=year,
         nominated_by=nominated_by,
         locally_trained=locally_trained,
-        note=note.strip(),
+        note=clean_model_text(CraftsmanAward, "note", note),
     )
     award.full_clean()
     award.save()
@@ -430,8 +439,9 @@ def award_grant(
 # --- Personal data ---------------------------------------------------------------------------------------
 
 
-def personal_data_reveal(*, by, worker_id: int, field: str) -> str:
-    """One full value for a clerk in scope; every reveal is logged (who, whom, which field, when).
+def personal_data_reveal(*, by, worker_id: int, field: str, reason: str) -> str:
+    """One full value for a clerk in scope, for a stated reason; every reveal is logged (who, whom, which
+    field, when, why), so an auditor can ask whether the reason held.
 
     Officials and workers never get here: only staff with write scope on the worker's district.
     """
@@ -441,5 +451,14 @@ def personal_data_reveal(*, by, worker_id: int, field: str) -> str:
     if worker is None or by is None:
         raise PermissionDenied
     _require_write_scope(by, worker.district_id)
-    audit_record(actor=by, action="personal_data.reveal", obj=worker, data={"field": field})
+    reason = " ".join((reason or "").split())[:200]
+    if not reason:
+        raise ValidationError({"reason": [_("Say why you need the full value; the audit log keeps it.")]})
+    audit_record(
+        actor=by,
+        action="personal_data.reveal",
+        obj=worker,
+        summary=reason,
+        data={"field": field, "reason": reason},
+    )
     return getattr(worker, field) or ""

@@ -191,6 +191,15 @@ class BankAccountForm(ServiceErrorsMixin, forms.Form):
     account_again = forms.CharField(
         label=_("New bank account number again"), max_length=40, widget=forms.TextInput(attrs=_DIGITS)
     )
+    # The paying bank needs them on the disbursement file.
+    bank_name = forms.CharField(
+        label=_("Bank"), max_length=64, help_text=_("For example 中国工商银行 or 宁波银行.")
+    )
+    bank_branch = forms.CharField(
+        label=_("Branch where the account was opened"),
+        max_length=128,
+        help_text=_("For example 北仑支行; it is printed on the card's sleeve or the passbook."),
+    )
 
     def clean(self):
         cleaned = super().clean()

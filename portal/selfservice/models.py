@@ -66,6 +66,8 @@ class BankAccountChange(models.Model):
     # The worker's district when asking: clerks of that district confirm.
     district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
     account = EncryptedTextField(_("new bank account"))
+    bank_name = models.CharField(_("bank"), max_length=64, blank=True, default="", db_default="")
+    bank_branch = models.CharField(_("bank branch"), max_length=128, blank=True, default="", db_default="")
     status = models.CharField(
         _("status"),
         max_length=16,

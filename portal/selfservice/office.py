@@ -1,5 +1,5 @@
-"""The union office's side of self-service: the inbox of online applications, bank-account
-confirmations, and one-time activation codes. For staff with write scope; rows outside it are 404.
+"""The union office's side of self-service: the clerk's work queue (which includes online applications),
+bank-account confirmations, and one-time activation codes. For staff with write scope; rows outside it are 404.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -39,20 +40,50 @@ def _admin_url(name: str, pk: int) -> str | None:
         return None
 
 
+class _CountedPaginator(Paginator):
+    """A paginator told the total: the queue counts its kinds in one query already, so no second COUNT."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
+def _queue_url(item) -> str | None:
+    if item.kind in (selectors.QUEUE_REVIEW, selectors.QUEUE_APPROVE):
+        return _admin_url("admin:training_claim_change", item.obj.pk)
+    if item.kind == selectors.QUEUE_BATCH:
+        return _admin_url("admin:training_paymentbatch_change", item.obj.pk)
+    if item.kind == selectors.QUEUE_CASE:
+        return _admin_url("admin:mediation_disputecase_change", item.obj.pk)
+    return reverse("office-bank-change", args=[item.obj.pk])
+
+
 @office_page
 def inbox(request):
-    page = Paginator(selectors.inbox_queryset(request.user), INBOX_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    items = selectors.inbox_items(list(page.object_list))
+    """The clerk's work queue ("待我处理"), which grew out of the inbox of online applications (same page,
+    same address): everything waiting for this clerk's decision in their scope, oldest first."""
+    today = timezone.localdate()
+    counts = selectors.work_queue_counts(request.user, today=today)
+    selectors.work_queue_size_remember(request.user, counts)
+    kind = request.GET.get("kind")
+    if kind not in selectors.QUEUE_KINDS:
+        kind = None
+    total = counts[kind] if kind else sum(counts.values())
+    rows = selectors.work_queue(request.user, kind=kind, today=today)
+    page = _CountedPaginator(rows, INBOX_PAGE_SIZE, count=total).get_page(request.GET.get("page"))
+    items = selectors.work_queue_items(list(page.object_list), today=today)
     for item in items:
-        if item.kind == selectors.INBOX_CLAIM:
-            item.obj.url = _admin_url("admin:training_claim_change", item.obj.pk)
-        elif item.kind == selectors.INBOX_CASE:
-            item.obj.url = _admin_url("admin:mediation_disputecase_change", item.obj.pk)
-        else:
-            item.obj.url = reverse("office-bank-change", args=[item.obj.pk])
-    return render(request, "portal/office/inbox.html", {"page": page, "items": items})
+        item.url = _queue_url(item)
+    tabs = [
+        {"kind": k, "label": selectors.QUEUE_KIND_LABELS[k], "count": counts[k], "current": k == kind}
+        for k in selectors.QUEUE_KINDS
+        if counts[k] or k == kind
+    ]
+    return render(
+        request,
+        "portal/office/inbox.html",
+        {"page": page, "items": items, "tabs": tabs, "kind": kind, "total": sum(counts.values())},
+    )
 
 
 @office_page
@@ -136,7 +167,5 @@ def claim_receipt(request, claim_id: int):
     from portal.selfservice.views import serve_receipt
     from training.models import Claim
 
-    claim = get_object_or_404(
-        restrict(Claim.objects.select_related("tuition").defer("payee_account"), request.user), pk=claim_id
-    )
+    claim = get_object_or_404(restrict(Claim.objects.select_related("tuition"), request.user), pk=claim_id)
     return serve_receipt(claim)

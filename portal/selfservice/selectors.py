@@ -1,4 +1,4 @@
-"""Reads of the self-service: a worker's records in a fixed number of queries, notices, the clerks' inbox."""
+"""Reads of the self-service: a worker's records in a fixed number of queries, notices, the clerk's work queue."""
 
 from __future__ import annotations
 
@@ -6,21 +6,25 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, F, Prefetch, Q, Value
-from django.db.models.functions import Cast
+from django.db import connection
+from django.db.models import Case, CharField, Count, DateTimeField, F, Prefetch, Q, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mediation import deadlines
 from mediation.choices import CaseSource, CaseStatus
 from mediation.models import CaseEvent, DisputeCase
-from portal.access import restrict
+from portal.access import Action, restrict
 from portal.models import AuditEvent, BankAccountChange, BankAccountChangeStatus, NoticeMarker
 from training import rules
+from training import selectors as training_selectors
 from training.choices import ClaimStatus
-from training.models import Apprenticeship, Claim, Enrollment, Payment
+from training.models import Apprenticeship, Claim, Enrollment, Payment, PaymentBatch
 from workers.models import CraftsmanAward, Employment, SkillCertificate, Worker
 
 # --- Claims: the status timeline -------------------------------------------------------------------------
@@ -57,7 +61,8 @@ def claim_timeline(claim: Claim) -> list[Step]:
                 _("Returned by the bank"),
                 True,
                 None,
-                _("%(reason)s The union will pay it again.") % {"reason": reason},
+                _("%(reason)s Check your bank account or give a new one; the union will pay it again.")
+                % {"reason": reason},
                 bad=True,
             ),
         ]
@@ -106,8 +111,7 @@ class MyRecords:
 
 
 def my_claims(worker_id: int):
-    # The payee account stays encrypted and unread: the page shows the worker's current account.
-    return Claim.objects.filter(worker_id=worker_id).defer("payee_account").order_by("-submitted_at", "-id")
+    return Claim.objects.filter(worker_id=worker_id).order_by("-submitted_at", "-id")
 
 
 def my_cases(worker_id: int):
@@ -287,7 +291,10 @@ def _claim_text(action: str, claim: Claim, event: AuditEvent) -> tuple[str, bool
             False,
         ),
         "claim.return": (
-            _("The bank returned the payment of your claim %(ref)s. Reason: %(reason)s")
+            _(
+                "The bank returned the payment of your claim %(ref)s. Reason: %(reason)s. Please check your bank "
+                "account, or give a new one, so that the union can pay it again."
+            )
             % {"ref": ref, "reason": reason},
             True,
         ),
@@ -364,7 +371,11 @@ def notices_for(user, worker_id: int, *, limit: int = 20) -> list[Notice]:
         pk = int(event.object_id)
         if event.object_type == "training.claim" and pk in claims:
             text, bad = _claim_text(event.action, claims[pk], event)
-            url = reverse("me-claim", args=[pk])
+            # A returned payment asks the worker to check or change the account: the notice leads there.
+            if event.action == "claim.return":
+                url = reverse("me-bank-account")
+            else:
+                url = reverse("me-claim", args=[pk])
         elif event.object_type == "mediation.disputecase" and pk in cases:
             text, bad = _case_text(event.action, cases[pk], event)
             url = reverse("me-case", args=[pk])
@@ -389,56 +400,198 @@ def notices_mark_read(user, notices: list[Notice]) -> None:
         NoticeMarker.objects.get_or_create(user=user, defaults={"last_read_event_id": newest})
 
 
-# --- The clerks' inbox -----------------------------------------------------------------------------------
+# --- The clerk's work queue ("待我处理") -------------------------------------------------------------------
+# What waits for this clerk, in their scope, oldest first: claims they may review, claims they may approve,
+# sent batches they may reconcile, mediation cases due within a few days or overdue (and new online
+# applications), bank-account changes to confirm. The claim and batch conditions are the services' own
+# (training.selectors), so the queue never offers what the service would refuse.
 
-INBOX_CLAIM, INBOX_CASE, INBOX_BANK = "claim", "case", "bank"
+QUEUE_REVIEW, QUEUE_APPROVE, QUEUE_BATCH, QUEUE_CASE, QUEUE_BANK = (
+    "review",
+    "approve",
+    "batch",
+    "case",
+    "bank",
+)
+QUEUE_KINDS = (QUEUE_REVIEW, QUEUE_APPROVE, QUEUE_BATCH, QUEUE_CASE, QUEUE_BANK)
+QUEUE_KIND_LABELS = {
+    QUEUE_REVIEW: gettext_lazy("Claims to review"),
+    QUEUE_APPROVE: gettext_lazy("Claims to approve"),
+    QUEUE_BATCH: gettext_lazy("Batches to reconcile"),
+    QUEUE_CASE: gettext_lazy("Mediation cases"),
+    QUEUE_BANK: gettext_lazy("Bank account changes"),
+}
+#: The navigation counts at most this many items ("99+" beyond), so its query stops early on a long queue.
+QUEUE_NAV_BOUND = 100
+#: How long the navigation's count is kept per user; the queue page itself refreshes it.
+QUEUE_NAV_SECONDS = 60
 
 
-def inbox_queryset(user):
-    """New online applications in the user's scope, oldest first: (kind, id, at) rows of one UNION query."""
-
-    def rows(queryset, kind: str, at: str):
-        return queryset.annotate(item_kind=Value(kind, output_field=CharField()), item_at=F(at)).values_list(
-            "item_kind", "id", "item_at"
-        )
-
-    claims = restrict(Claim.objects.filter(submitted_online=True, status=ClaimStatus.SUBMITTED), user)
-    cases = restrict(DisputeCase.objects.filter(source=CaseSource.ONLINE, status=CaseStatus.APPLIED), user)
-    changes = restrict(BankAccountChange.objects.filter(status=BankAccountChangeStatus.PENDING), user)
+def _queue_rows(queryset, kind: str, at):
     return (
-        rows(claims.order_by(), INBOX_CLAIM, "submitted_at")
-        .union(
-            rows(cases.order_by(), INBOX_CASE, "created_at"),
-            rows(changes.order_by(), INBOX_BANK, "requested_at"),
-            all=True,
-        )
-        .order_by("item_at", "id")
+        queryset.order_by()
+        .annotate(item_kind=Value(kind, output_field=CharField()), item_at=at)
+        .values_list("item_kind", "id", "item_at")
     )
 
 
-@dataclass(frozen=True)
-class InboxItem:
+# A case waits since it was received, however late it was entered; an online application since the moment
+# it arrived (its day of receipt is that day).
+_CASE_WAITING_SINCE = Case(
+    When(source=CaseSource.ONLINE, then=F("created_at")),
+    default=Cast("received_on", DateTimeField()),
+    output_field=DateTimeField(),
+)
+
+
+def cases_needing_attention(user, today: datetime.date | None = None):
+    """Open cases in the user's scope due within DUE_SOON_DAYS or overdue, and new online applications."""
+    today = today or timezone.localdate()
+    due = deadlines.open_q() & Q(due_on__lte=today + datetime.timedelta(days=deadlines.DUE_SOON_DAYS))
+    new_online = Q(source=CaseSource.ONLINE, status=CaseStatus.APPLIED)
+    return restrict(DisputeCase.objects.filter(due | new_online), user, Action.CHANGE)
+
+
+def work_queue_parts(user, today: datetime.date | None = None) -> dict[str, object]:
+    """Each kind of work as (kind, id, waiting since) rows; empty for a user without write scope."""
+    changes = BankAccountChange.objects.filter(status=BankAccountChangeStatus.PENDING)
+    return {
+        QUEUE_REVIEW: _queue_rows(training_selectors.claims_to_review(user), QUEUE_REVIEW, F("submitted_at")),
+        QUEUE_APPROVE: _queue_rows(
+            training_selectors.claims_to_approve(user),
+            QUEUE_APPROVE,
+            Coalesce("reviewed_at", "submitted_at"),  # imported claims may carry no review time
+        ),
+        QUEUE_BATCH: _queue_rows(
+            training_selectors.batches_to_reconcile(user), QUEUE_BATCH, Coalesce("sent_at", "created_at")
+        ),
+        QUEUE_CASE: _queue_rows(cases_needing_attention(user, today), QUEUE_CASE, _CASE_WAITING_SINCE),
+        QUEUE_BANK: _queue_rows(restrict(changes, user, Action.CHANGE), QUEUE_BANK, F("requested_at")),
+    }
+
+
+def _union(parts):
+    live = [part for part in parts if not part.query.is_empty()]
+    if not live:
+        return None
+    return live[0].union(*live[1:], all=True) if len(live) > 1 else live[0]
+
+
+def work_queue(user, *, kind: str | None = None, today: datetime.date | None = None):
+    """The queue's rows, oldest first: one UNION query (one kind's rows when ``kind`` is given)."""
+    parts = work_queue_parts(user, today)
+    chosen = [parts[kind]] if kind in parts else list(parts.values())
+    union = _union(chosen)
+    if union is None:
+        return BankAccountChange.objects.none().values_list("id")
+    return union.order_by("item_at", "id")
+
+
+def work_queue_counts(
+    user, *, bound: int | None = None, today: datetime.date | None = None
+) -> dict[str, int]:
+    """How many items of each kind wait, in one query. With ``bound`` the database stops after that many
+    rows (the navigation needs "a lot", not the exact figure of a long queue)."""
+    counts = dict.fromkeys(QUEUE_KINDS, 0)
+    union = _union(work_queue_parts(user, today).values())
+    if union is None:
+        return counts
+    sql, params = union.query.get_compiler(using=union.db).as_sql()
+    limit = " LIMIT %s" if bound is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT item_kind, COUNT(*) FROM ({sql}{limit}) queue GROUP BY item_kind",  # noqa: S608
+            (*params, bound) if bound is not None else params,
+        )
+        counts.update(dict(cursor.fetchall()))
+    return counts
+
+
+def _nav_key(user) -> str:
+    # The account's creation time too: a test database (and its reused ids) must not meet a stale count.
+    return f"work-queue-size:{user.pk}:{user.date_joined.timestamp():.6f}"
+
+
+def work_queue_size_remember(user, counts: dict[str, int]) -> None:
+    cache.set(_nav_key(user), min(sum(counts.values()), QUEUE_NAV_BOUND), QUEUE_NAV_SECONDS)
+
+
+def work_queue_size(user) -> int:
+    """The navigation's count: cached per user for a minute, and bounded, so every page stays cheap."""
+    size = cache.get(_nav_key(user))
+    if size is None:
+        size = min(sum(work_queue_counts(user, bound=QUEUE_NAV_BOUND).values()), QUEUE_NAV_BOUND)
+        cache.set(_nav_key(user), size, QUEUE_NAV_SECONDS)
+    return size
+
+
+@dataclass
+class QueueItem:
     kind: str
     at: datetime.datetime
     obj: object
+    url: str | None = None
+
+    @property
+    def label(self) -> str:
+        return str(QUEUE_KIND_LABELS[self.kind])
 
 
-def inbox_items(rows) -> list[InboxItem]:
-    """The objects behind one page of inbox rows: one query per kind."""
-    ids: dict[str, list[int]] = {INBOX_CLAIM: [], INBOX_CASE: [], INBOX_BANK: []}
+def _with_deadline(case: DisputeCase, today: datetime.date) -> DisputeCase:
+    case.days_left = case_days_left(case, today)
+    case.overdue = deadlines.is_overdue(case.status, case.due_on, today)
+    case.due_soon = deadlines.is_due_soon(case.status, case.due_on, today)
+    case.is_new_online = case.source == CaseSource.ONLINE and case.status == CaseStatus.APPLIED
+    if case.days_left is not None and case.days_left < 0:
+        case.days_overdue = -case.days_left
+    return case
+
+
+def work_queue_items(rows, today: datetime.date | None = None) -> list[QueueItem]:
+    """The objects behind one page of queue rows: one query per kind present on the page."""
+    today = today or timezone.localdate()
+    ids: dict[str, list[int]] = {kind: [] for kind in QUEUE_KINDS}
     for kind, pk, _at in rows:
         ids[kind].append(pk)
-    objects = {
-        INBOX_CLAIM: Claim.objects.filter(pk__in=ids[INBOX_CLAIM])
-        .select_related("worker", "district")
-        .only("pk", "kind", "submitted_at", "amount", "worker__name", "district__name"),
-        INBOX_CASE: DisputeCase.objects.filter(pk__in=ids[INBOX_CASE])
-        .select_related("enterprise", "district")
-        .prefetch_related(Prefetch("applicants", queryset=Worker.objects.only("pk", "name")))
-        .only("pk", "number", "dispute_type", "created_at", "enterprise__name", "district__name"),
-        INBOX_BANK: BankAccountChange.objects.filter(pk__in=ids[INBOX_BANK])
-        .select_related("worker", "district")
-        .only("pk", "requested_at", "status", "worker__name", "district__name"),
+    claim_ids = ids[QUEUE_REVIEW] + ids[QUEUE_APPROVE]
+    loaders = {
+        "claim": lambda: (
+            Claim.objects.filter(pk__in=claim_ids)
+            .select_related("worker", "district")
+            .only(
+                *("pk", "kind", "status", "submitted_at", "reviewed_at", "amount", "submitted_online"),
+                *("worker__name", "district__name"),
+            )
+        ),
+        QUEUE_BATCH: lambda: (
+            PaymentBatch.objects.filter(pk__in=ids[QUEUE_BATCH])
+            .select_related("district")
+            .annotate(payment_count=Count("payments"), total=Sum("payments__amount"))
+            .only("pk", "created_at", "sent_at", "status", "district__name")
+        ),
+        QUEUE_CASE: lambda: (
+            DisputeCase.objects.filter(pk__in=ids[QUEUE_CASE])
+            .select_related("enterprise", "district")
+            .prefetch_related(Prefetch("applicants", queryset=Worker.objects.only("pk", "name")))
+            .only(
+                *("pk", "number", "dispute_type", "status", "source", "created_at", "received_on", "due_on"),
+                *("enterprise__name", "district__name"),
+            )
+        ),
+        QUEUE_BANK: lambda: (
+            BankAccountChange.objects.filter(pk__in=ids[QUEUE_BANK])
+            .select_related("worker", "district")
+            .only("pk", "requested_at", "status", "worker__name", "district__name")
+        ),
     }
-    found = {kind: {obj.pk: obj for obj in qs} if ids[kind] else {} for kind, qs in objects.items()}
-    return [InboxItem(kind, at, found[kind][pk]) for kind, pk, at in rows if pk in found[kind]]
+    wanted = {"claim": claim_ids, QUEUE_BATCH: ids[QUEUE_BATCH], QUEUE_CASE: ids[QUEUE_CASE],
+              QUEUE_BANK: ids[QUEUE_BANK]}  # fmt: skip
+    found = {group: {obj.pk: obj for obj in loaders[group]()} if wanted[group] else {} for group in loaders}
+    for case in found[QUEUE_CASE].values():
+        _with_deadline(case, today)
+    items = []
+    for kind, pk, at in rows:
+        group = "claim" if kind in (QUEUE_REVIEW, QUEUE_APPROVE) else kind
+        if pk in found[group]:
+            items.append(QueueItem(kind, at, found[group][pk]))
+    return items

@@ -201,8 +201,11 @@ def activation_code_redeem(*, id_number: str, code: str, password: str) -> User:
 
 
 @transaction.atomic
-def bank_account_change_request(*, by, account: str) -> BankAccountChange:
-    """A worker asks to be paid into another account; payouts keep the old one until a clerk confirms."""
+def bank_account_change_request(
+    *, by, account: str, bank_name: str = "", bank_branch: str = ""
+) -> BankAccountChange:
+    """A worker asks to be paid into another account (with its bank and branch); payouts keep the old one
+    until a clerk confirms."""
     scope = as_scope(by)
     if scope.worker_id is None or scope.can_write:
         raise PermissionDenied(_("Only the worker may ask to change their own bank account."))
@@ -213,7 +216,8 @@ def bank_account_change_request(*, by, account: str) -> BankAccountChange:
         raise ValidationError({"account": exc.message_dict.get("bank_account", exc.messages)}) from None
     if not cleaned:
         raise ValidationError({"account": [_("Enter the bank account number.")]})
-    if cleaned == worker.bank_account:
+    bank_name, bank_branch = (bank_name or "").strip()[:64], (bank_branch or "").strip()[:128]
+    if cleaned == worker.bank_account and (bank_name, bank_branch) == (worker.bank_name, worker.bank_branch):
         raise ValidationError({"account": [_("This is already your account for payouts.")]})
     now = timezone.now()
     superseded = list(
@@ -225,7 +229,13 @@ def bank_account_change_request(*, by, account: str) -> BankAccountChange:
         status=BankAccountChangeStatus.SUPERSEDED, decided_at=now
     )
     change = BankAccountChange.objects.create(
-        worker=worker, district_id=worker.district_id, account=cleaned, requested_at=now, requested_by=by
+        worker=worker,
+        district_id=worker.district_id,
+        account=cleaned,
+        bank_name=bank_name,
+        bank_branch=bank_branch,
+        requested_at=now,
+        requested_by=by,
     )
     # No account number in the audit log, not even masked: the change row holds it, encrypted.
     audit_record(actor=by, action="bank_account_change.request", obj=change, data={"superseded": superseded})
@@ -252,7 +262,13 @@ def _locked_change(by, change_id: int) -> BankAccountChange:
 def bank_account_change_confirm(*, by, change_id: int) -> BankAccountChange:
     """A clerk in scope confirms: from now on claims are paid into the new account."""
     change = _locked_change(by, change_id)
-    worker_update(by=by, worker_id=change.worker_id, bank_account=change.account)
+    worker_update(
+        by=by,
+        worker_id=change.worker_id,
+        bank_account=change.account,
+        bank_name=change.bank_name,
+        bank_branch=change.bank_branch,
+    )
     change.status, change.decided_by, change.decided_at = (
         BankAccountChangeStatus.CONFIRMED,
         by,

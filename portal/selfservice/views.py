@@ -38,7 +38,7 @@ from portal.selfservice.forms import (
     TuitionForm,
 )
 from portal.selfservice.sms import sms_backend
-from portal.selfservice.throttle import attempt_allowed, attempt_failed
+from portal.selfservice.throttle import ADDRESS_THROTTLED, attempt_allowed, attempt_failed
 from portal.views import LoginView, is_worker, role_required
 from training.choices import ClaimKind
 from training.models import Claim
@@ -61,9 +61,13 @@ class IdNumberLoginView(LoginView):
 
 
 def locked_out(request, response=None, credentials=None):
-    """AXES_LOCKOUT_CALLABLE: the same page whichever identifier or address was locked."""
-    minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
-    return render(request, "portal/account/locked_out.html", {"minutes": minutes}, status=429)
+    """AXES_LOCKOUT_CALLABLE, and the answer of the per-address throttle (throttle.py), which says so."""
+    if getattr(request, ADDRESS_THROTTLED, False):
+        minutes, address = settings.LOGIN_ADDRESS_WINDOW_MINUTES, True
+    else:
+        minutes, address = round(float(settings.AXES_COOLOFF_TIME) * 60), False
+    context = {"minutes": minutes, "address": address}
+    return render(request, "portal/account/locked_out.html", context, status=429)
 
 
 @never_cache
@@ -204,7 +208,7 @@ def notices(request):
 @worker_page
 def claim_detail(request, claim_id: int):
     claim = _own(
-        Claim.objects.select_related("rule", "certificate", "tuition").defer("payee_account"),
+        Claim.objects.select_related("rule", "certificate", "tuition"),
         request,
         claim_id,
     )
@@ -222,7 +226,7 @@ def claim_detail(request, claim_id: int):
 
 @worker_page
 def claim_submitted(request, claim_id: int):
-    claim = _own(Claim.objects.defer("payee_account"), request, claim_id)
+    claim = _own(Claim.objects.all(), request, claim_id)
     return render(request, "portal/me/submitted.html", {"what": "claim", "claim": claim})
 
 
@@ -236,7 +240,7 @@ def serve_receipt(claim: Claim):
 
 @worker_page
 def claim_receipt(request, claim_id: int):
-    claim = _own(Claim.objects.select_related("tuition").defer("payee_account"), request, claim_id)
+    claim = _own(Claim.objects.select_related("tuition"), request, claim_id)
     return serve_receipt(claim)
 
 
@@ -354,7 +358,10 @@ def bank_account(request):
     if request.method == "POST" and form.is_valid():
         try:
             change = services.bank_account_change_request(
-                by=request.user, account=form.cleaned_data["account"]
+                by=request.user,
+                account=form.cleaned_data["account"],
+                bank_name=form.cleaned_data["bank_name"],
+                bank_branch=form.cleaned_data["bank_branch"],
             )
         except ValidationError as exc:
             form.add_service_error(exc)

@@ -3,6 +3,8 @@
 import csv
 import datetime
 import io
+import re
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -12,12 +14,13 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from portal.audit import audit_record
+from portal.audit_labels import ACTION_LABELS
 from portal.choices import JobStatus, Role
 from portal.models import AuditEvent, Job
 from portal.paginator import EstimatedCountPaginator
 from portal.selectors import audit_actions_recorded
 from tests.conftest import PASSWORD
-from tests.factories import UserFactory, district
+from tests.factories import EnterpriseFactory, UserFactory, district, register_worker
 
 LIST = "/admin/portal/auditevent/"
 EXPORT_HEADERS = [
@@ -135,7 +138,7 @@ def test_the_action_filter_groups_actions_by_family(client, city_clerk, events):
     spec = client.get(LIST).context["cl"].filter_specs[0]
     labels = [str(label) for _value, label in spec.lookup_choices]
     claims = labels.index("Claims and payments")
-    assert labels[claims + 1 : claims + 3] == ["\u3000claim.approve", "\u3000claim.pay"]
+    assert labels[claims + 1 : claims + 3] == ["\u3000Claim approved", "\u3000Claim marked paid"]
     assert "Reveals of personal data" in labels and "Payment batches and disbursement files" in labels
 
 
@@ -311,3 +314,122 @@ def test_an_index_serves_each_filter_in_the_lists_order(db, condition, index):
 def test_superusers_see_the_log_like_city_staff(client, events):
     admin_user = UserFactory(username="root", role=Role.WORKER, is_superuser=True, is_staff=True)
     assert listed(login(client, admin_user)) == {e.action for e in events.values()}
+
+
+# --- A readable trail: actions in words, records by reference, details as a table, local times ------------
+
+
+def test_every_action_the_code_records_has_a_label_in_words():
+    """Scans the apps for the action codes services record (literal and f-string families) and asks the
+    label table for each: a new action without a label fails here, naming itself."""
+    recorded = recorded_action_codes()
+    assert {
+        "claim.approve",
+        "case.accept",
+        "personal_data.reveal",
+        "import.workers",
+        "export.audit_events",
+    } <= (recorded)
+    missing = sorted(code for code in recorded if code not in ACTION_LABELS)
+    assert missing == [], f"add these to portal/audit_labels.py ACTION_LABELS: {missing}"
+
+
+def test_the_list_names_actions_in_words_and_keeps_the_code_for_search(client, city_clerk, events):
+    html = login(client, city_clerk).get(LIST).content.decode()
+    assert '<span title="claim.approve">Claim approved</span>' in html
+    assert "Personal data revealed" in html and "Disbursement file downloaded" in html
+    assert ">claim.approve<" not in html
+
+
+def test_records_are_named_by_their_reference_and_linked_within_the_viewers_scope(
+    client, city_clerk, beilun_clerk, haishu_clerk
+):
+    from workers.services import personal_data_reveal
+
+    beilun_worker = register_worker(EnterpriseFactory(district=district("330206")), sequence=41, name="李四")
+    personal_data_reveal(by=beilun_clerk, worker_id=beilun_worker.pk, field="phone", reason="核对电话")
+    event = AuditEvent.objects.get(action="personal_data.reveal")
+    html = login(client, beilun_clerk).get(LIST).content.decode()
+    assert f'<a href="/admin/workers/worker/{beilun_worker.pk}/change/">李四</a>' in html
+    # A record outside the viewer's scope is never loaded for its name: the event's own reference shows.
+    AuditEvent.objects.filter(pk=event.pk).update(district=district("330203"))
+    client.logout()
+    html = login(client, haishu_clerk).get(LIST).content.decode()
+    assert f"workers.worker:{beilun_worker.pk}" in html and "李四" not in html
+
+
+def test_an_events_page_shows_its_details_as_a_table_in_words(client, city_clerk, events):
+    AuditEvent.objects.filter(pk=events["approve"].pk).update(
+        data={"from": "reviewed", "to": "approved", "amount": "1500.00", "reference": "BL-1", "bulk": True}
+    )
+    page = login(client, city_clerk).get(f"{LIST}{events['approve'].pk}/change/").content.decode()
+    table = page.split('class="audit-details"')[1].split("</table>")[0]
+    rows = dict(re.findall(r'<th scope="row">(.*?)</th><td>(.*?)</td>', table))
+    assert rows == {
+        "status before": "Reviewed",
+        "status after": "Approved",
+        "amount (yuan)": "1500.00",
+        "reference": "BL-1",
+        "bulk action": "yes",
+    }
+    assert '{"' not in page.split('id="content"')[1]  # no raw JSON
+
+
+def test_the_fields_of_a_reveal_and_of_an_update_are_named(client, city_clerk, beilun_clerk):
+    from workers.services import personal_data_reveal, worker_update
+
+    worker = register_worker(EnterpriseFactory(district=district("330206")), sequence=42)
+    personal_data_reveal(by=beilun_clerk, worker_id=worker.pk, field="id_number", reason="核对身份")
+    worker_update(by=beilun_clerk, worker_id=worker.pk, occupation="电工")
+    login(client, city_clerk)
+    for action, expected in (("personal_data.reveal", "ID number"), ("worker.update", "occupation")):
+        event = AuditEvent.objects.get(action=action)
+        page = client.get(f"{LIST}{event.pk}/change/").content.decode()
+        table = page.split('class="audit-details"')[1].split("</table>")[0]
+        assert expected in table.lower().replace("id number", "ID number"), table
+    reveal = AuditEvent.objects.get(action="personal_data.reveal")
+    assert "核对身份" in client.get(f"{LIST}{reveal.pk}/change/").content.decode()
+
+
+def test_times_are_in_asia_shanghai_on_the_list_the_page_and_its_title(client, city_clerk, events):
+    utc = datetime.datetime(2025, 3, 1, 16, 30, tzinfo=datetime.UTC)  # 00:30 on 2 March in Ningbo
+    AuditEvent.objects.filter(pk=events["pay"].pk).update(created_at=utc)
+    login(client, city_clerk)
+    page = client.get(f"{LIST}{events['pay'].pk}/change/").content.decode()
+    title = page.split("<title>")[1].split("</title>")[0]
+    assert "2025-03-02 00:30" in title and "Claim marked paid" in title and "16:30" not in title
+    assert "16:30" not in page.split('id="content"')[1]
+    assert str(AuditEvent.objects.get(pk=events["pay"].pk)).startswith("2025-03-02 00:30")
+
+
+def recorded_action_codes() -> set[str]:
+    """Action codes recorded by the apps' code: literal ones, and the families built with f-strings
+    (claim.{action}, case.{action}, export.{key}) expanded from the literals passed to their helpers."""
+    root = Path(__file__).resolve().parents[2]
+    codes: set[str] = set()
+    for package in ("portal", "workers", "training", "mediation", "indicators"):
+        for path in (root / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            text = path.read_text(encoding="utf-8")
+            codes |= set(re.findall(r'\baction\s*=\s*"([a-z_]+\.[a-z_]+)"', text))
+            codes |= set(re.findall(r'\(\s*"([a-z_]+\.[a-z_]+)"\s*,\s*\{', text))  # ("user.update", {…})
+            codes |= {
+                f"import.{key}" for key in re.findall(r'\baudit_action\s*=\s*"import\.([a-z_]+)"', text)
+            }
+            for family in re.findall(r'action=f"([a-z_]+)\.\{action\}"', text):
+                # The helper's callers name the step as a literal: _audit(by, claim, "approve", …) or
+                # action="approve" in the bulk transitions.
+                steps = re.findall(r'_audit\(\s*by,\s*\w+,\s*"([a-z_]+)"', text)
+                steps += re.findall(r'\baction="([a-z_]+)"', text)
+                codes |= {f"{family}.{step}" for step in steps}
+            if 'action=f"export.{key}"' in text:
+                keys = set()
+                for other in root.rglob("*.py"):
+                    if ".venv" in other.parts or "tests" in other.parts:
+                        continue
+                    body = other.read_text(encoding="utf-8")
+                    keys |= set(re.findall(r'\bimporter_key\s*=\s*"([a-z_]+)"', body))
+                    keys |= set(re.findall(r'^\s+key\s*=\s*"([a-z_]+)"', body, re.MULTILINE))
+                codes |= {f"export.{key}" for key in keys}
+    return codes

@@ -58,7 +58,17 @@ def certify(worker, level=SkillLevel.JUNIOR, issued_on=None, occupation="数控�
     )
 
 
+_receipts = iter(range(1, 100_000))
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # receipts of the claims made here
+
+
 def tuition_claim(worker, by=None, paid=Decimal("1000"), online=False):
+    # Each call is another payment with its own receipt: one payment, or one receipt, backs one claim.
+    n = next(_receipts)
     return claim_submit(
         by=by,
         online=online,
@@ -69,8 +79,9 @@ def tuition_claim(worker, by=None, paid=Decimal("1000"), online=False):
             "institution": "宁波职业技术学院",
             "major": "机电一体化",
             "tuition_paid": paid,
-            "paid_on": days_ago(10),
+            "paid_on": days_ago(10 + n % 300),
             "relevant_to_job": True,
+            "receipt": SimpleUploadedFile("收据.pdf", PDF + b"%d" % n),
         },
     )
 
@@ -377,6 +388,22 @@ def test_tuition_for_an_unrelated_major_is_refused_on_that_field(signed_in, sett
     html = signed_in.post("/me/apply/tuition/", data).content.decode()
     assert 'id="id_relevant_to_job_error"' in html
     assert not Claim.objects.exists()
+
+
+def test_the_same_tuition_payment_twice_is_refused_naming_the_first_claim(signed_in, worker):
+    first = signed_in.post("/me/apply/tuition/", tuition_form(SimpleUploadedFile("r1.pdf", PDF + b"1")))
+    assert first.status_code == 302
+    claim = Claim.objects.get()
+    # Another scan of the same payment: refused on the amount, and the page names the claim already made.
+    again = signed_in.post("/me/apply/tuition/", tuition_form(SimpleUploadedFile("r2.pdf", PDF + b"2")))
+    html = again.content.decode()
+    assert again.status_code == 200 and 'id="id_tuition_paid_error"' in html and claim.reference in html
+    # The same receipt for another payment: refused on the receipt.
+    other = signed_in.post(
+        "/me/apply/tuition/", tuition_form(SimpleUploadedFile("r1.pdf", PDF + b"1"), tuition_paid="3000")
+    )
+    assert 'id="id_receipt_error"' in other.content.decode()
+    assert Claim.objects.count() == 1
 
 
 # --- Mediation ---------------------------------------------------------------------------------------------

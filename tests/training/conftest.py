@@ -71,3 +71,28 @@ def payment_clerk(roles):
     clerk = UserFactory(username="city_payments", role=Role.CITY_STAFF)
     clerk.user_permissions.add(Permission.objects.get(codename="export_disbursement"))
     return clerk
+
+
+@pytest.fixture
+def receipt(settings, tmp_path):
+    """A receipt file to attach to a tuition claim: a small PDF, unique per call unless ``content`` is given
+    (the same bytes are the same receipt: its hash is what keeps it from backing two claims)."""
+    from django.core.files.base import ContentFile
+
+    settings.MEDIA_ROOT = tmp_path
+    counter = iter(range(1, 10_000))
+
+    def make(content: bytes | None = None, name: str = "学费收据.pdf"):
+        return ContentFile(content or b"%%PDF-1.4 receipt %d" % next(counter), name=name)
+
+    return make
+
+
+@pytest.fixture
+def reconciler(roles):
+    """A second payment-staff member: marks paid or returned what another one sent (never their own)."""
+    from django.contrib.auth.models import Permission
+
+    clerk = UserFactory(username="city_reconciler", role=Role.CITY_STAFF)
+    clerk.user_permissions.add(Permission.objects.get(codename="export_disbursement"))
+    return clerk

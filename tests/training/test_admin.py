@@ -19,6 +19,7 @@ from training.choices import BatchStatus, ClaimKind, ClaimStatus, PaymentStatus
 from training.models import Claim, Payment, PaymentBatch, SubsidyRule
 from training.services import (
     batch_create,
+    batch_disbursement_file,
     claim_approve,
     claim_review,
     claim_submit,
@@ -127,12 +128,12 @@ def test_a_beilun_clerks_claim_list_has_no_haishu_claim(client, beilun_clerk, ne
     assert f"{CLAIMS}{haishu_claim.pk}/change/" not in searched
 
 
-def test_the_claim_page_is_read_only_and_shows_the_account_masked(client, beilun_clerk, new_claims):
+def test_the_claim_page_is_read_only_and_never_shows_the_full_account(client, beilun_clerk, new_claims):
     (claim,) = new_claims(beilun_clerk)
     login(client, beilun_clerk)
     url = f"{CLAIMS}{claim.pk}/change/"
     html = client.get(url).content.decode()
-    assert claim.payee_account_masked in html and ACCOUNT not in html
+    assert ACCOUNT not in html
     assert 'name="_save"' not in html  # view-only: no save button
     assert client.post(url, {"status": ClaimStatus.APPROVED}).status_code == 403
     assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.SUBMITTED
@@ -318,7 +319,7 @@ def test_approved_claims_go_into_a_new_batch_from_the_claim_list(
     assert sorted(batch.payments.values_list("claim_id", flat=True)) == sorted(c.pk for c in approved_claims)
     (success,) = texts(response, "success")
     assert batch.reference in success and "2 claims" in success
-    assert texts(response, "warning") == [f"not approved, or already waiting in a batch: {waiting.reference}"]
+    assert texts(response, "warning") == [f"not approved, or outside your scope: {waiting.reference}"]
     again = act(client, "put_in_new_batch", approved_claims)
     assert texts(again, "error") and PaymentBatch.objects.count() == 1
 
@@ -355,11 +356,11 @@ def test_the_disbursement_file_is_for_payment_staff_only_and_logged(
     assert download.status_code == 200
     assert download["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "no-store" in download["Cache-Control"]
-    rows = list(load_workbook(io.BytesIO(download.content)).active.iter_rows(values_only=True))
-    assert {row[2] for row in rows[1:]} == {ACCOUNT}
+    rows = list(load_workbook(io.BytesIO(download.content))["代发明细"].iter_rows(values_only=True))
+    assert {row[3] for row in rows[1:-1]} == {ACCOUNT} and rows[-1][0] == "合计"
     event = AuditEvent.objects.get(action="batch.disbursement_download")
     assert event.actor == payment_clerk and event.object_id == str(batch.pk)
-    assert PaymentBatch.objects.get(pk=batch.pk).status == BatchStatus.EXPORTED
+    assert PaymentBatch.objects.get(pk=batch.pk).status == BatchStatus.SENT
 
 
 def test_a_batch_page_lists_its_first_payments_and_links_to_all(
@@ -377,26 +378,48 @@ def test_a_batch_page_lists_its_first_payments_and_links_to_all(
     assert all(c.reference in payments for c in approved_claims)
 
 
-def test_mark_paid_twice_pays_once(client, city_clerk, approved_claims):
+def test_a_clerk_cannot_mark_paid_a_batch_that_never_went_to_the_bank(client, city_clerk, approved_claims):
     batch = batch_create(by=city_clerk)
     login(client, city_clerk)
+    response = act(client, "mark_paid", [batch], url=BATCHES, post="yes", bank_reference="ANY")
+    assert texts(response, "info") == ["0 payments marked paid."]
+    assert "payment staff" in " ".join(texts(response, "warning"))
+    assert statuses(approved_claims) == [ClaimStatus.APPROVED] * 2
+
+
+def test_mark_paid_twice_pays_once(client, city_clerk, payment_clerk, reconciler, approved_claims):
+    batch = batch_create(by=city_clerk)
+    batch_disbursement_file(by=payment_clerk, batch_id=batch.pk)
+    login(client, reconciler)
     ask = act(client, "mark_paid", [batch], url=BATCHES)
     assert ask.status_code == 200 and 'name="bank_reference"' in ask.content.decode()
     first = act(client, "mark_paid", [batch], url=BATCHES, post="yes", bank_reference="ICBC-0601")
     assert texts(first, "success") == ["2 payments marked paid."]
     second = act(client, "mark_paid", [batch], url=BATCHES, post="yes", bank_reference="ICBC-0601")
     assert texts(second, "info") == ["0 payments marked paid."]
+    assert texts(second, "warning") == [f"already paid: {', '.join(c.reference for c in approved_claims)}"]
     assert Payment.objects.filter(status=PaymentStatus.PAID, bank_reference="ICBC-0601").count() == 2
     assert statuses(approved_claims) == [ClaimStatus.PAID] * 2
     assert AuditEvent.objects.filter(action="claim.pay").count() == 2
 
 
-def test_a_payment_returned_by_the_bank_is_recorded_with_its_reason(client, city_clerk, approved_claims):
+def test_a_payment_returned_by_the_bank_is_recorded_with_its_reason(
+    client, city_clerk, payment_clerk, reconciler, approved_claims
+):
     batch = batch_create(by=city_clerk)
-    login(client, city_clerk)
+    batch_disbursement_file(by=payment_clerk, batch_id=batch.pk)
+    login(client, reconciler)
     act(client, "mark_paid", [batch], url=BATCHES, post="yes", bank_reference="B-1")
     returned, kept = approved_claims
-    response = act(client, "returned_by_bank", [returned], post="yes", reason="账户已销户")
+    payment = Payment.objects.get(claim=returned)
+    response = act(
+        client,
+        "mark_returned_by_hand",
+        [payment],
+        url="/admin/training/payment/",
+        post="yes",
+        reason="账户已销户",
+    )
     assert texts(response, "success") == ["1 payment recorded as returned."]
     assert statuses([returned, kept]) == [ClaimStatus.RETURNED, ClaimStatus.PAID]
     assert Payment.objects.get(claim=returned).return_reason == "账户已销户"
@@ -425,9 +448,13 @@ def test_the_full_account_is_in_no_admin_page(
         assert response.status_code == 200, url
         body = response.content.decode()
         assert ACCOUNT not in body and ACCOUNT[4:-4] not in body, url
-    for action in ("reject_selected", "cancel_selected", "returned_by_bank"):
+    for action in ("reject_selected", "cancel_selected", "reconfirm_account"):
         assert ACCOUNT not in act(client, action, approved_claims).content.decode()
-    assert claim.payee_account_masked in client.get(f"{CLAIMS}{claim.pk}/change/").content.decode()
+    batch_disbursement_file(by=payment_clerk, batch_id=batch.pk)
+    # The claim page lists each attempt with the account it was sent to, masked.
+    html = client.get(f"{CLAIMS}{claim.pk}/change/").content.decode()
+    assert Payment.objects.get(claim=claim).payee_account_masked in html and ACCOUNT not in html
+    assert ACCOUNT not in client.get(f"{BATCHES}{batch.pk}/change/").content.decode()
 
 
 # --- Adding a claim goes through claim_submit --------------------------------------------------------------
@@ -576,3 +603,158 @@ def test_a_tuition_claim_with_its_receipt_is_added_and_shown(
     assert claim.tuition.receipt.name.startswith("receipts/2025/06/")
     page = client.get(f"{CLAIMS}{claim.pk}/change/").content.decode()
     assert "宁波大学" in page and "学费发票" in page and ACCOUNT not in page
+
+
+# --- The receipt from the claim's page ------------------------------------------------------------------------
+
+
+def test_staff_in_scope_open_the_receipt_from_the_claims_page(
+    client, beilun_clerk, haishu_clerk, worker, receipt
+):
+    claim = claim_submit(
+        by=None, worker_id=worker.pk, kind=ClaimKind.TUITION,
+        tuition={"degree": "bachelor", "institution": "宁波大学", "major": "机械工程", "tuition_paid": 8000,
+                 "paid_on": D(2025, 2, 1), "relevant_to_job": True, "receipt": receipt(b"%PDF-1.4 scan")},
+    )  # fmt: skip
+    page = login(client, beilun_clerk).get(f"{CLAIMS}{claim.pk}/change/").content.decode()
+    link = re.search(r'href="([^"]+)"[^>]*>[^<]*学费收据', page)
+    assert link, "no link to the receipt on the claim's page"
+    response = client.get(link.group(1))
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.4 scan"
+    client.logout()
+    assert login(client, haishu_clerk).get(link.group(1)).status_code == 404
+
+
+# --- Rules are versioned, and the claim shows its version ------------------------------------------------------
+
+
+def _rule_form(rule, **changes) -> dict:
+    data = {
+        "kind": rule.kind, "name": rule.name, "valid_from": rule.valid_from.isoformat(),
+        "valid_to": rule.valid_to.isoformat() if rule.valid_to else "", "level": rule.level or "",
+        "program_type": rule.program_type, "district": rule.district_id or "", "title": rule.title_id or "",
+        "locally_trained": {None: "unknown", True: "true", False: "false"}[rule.locally_trained],
+        "amount": rule.amount if rule.amount is not None else "", "rate": rule.rate if rule.rate is not None else "",
+        "cap": rule.cap if rule.cap is not None else "", "window_months": rule.window_months or "",
+        "yearly_limit": rule.yearly_limit or "", "new_version_from": "",
+    }  # fmt: skip
+    return data | changes
+
+
+def test_changing_a_used_rules_amount_in_the_admin_makes_an_audited_new_version(
+    client, city_clerk, worker, certify
+):
+    rule = SubsidyRule.objects.get(kind=ClaimKind.SKILL_SUBSIDY, level=SkillLevel.JUNIOR)
+    judged = claim_submit(
+        by=None, worker_id=worker.pk, kind=ClaimKind.SKILL_SUBSIDY,
+        certificate_id=certify(SkillLevel.JUNIOR, D(2025, 3, 1)).pk,
+    )  # fmt: skip
+    url = f"/admin/training/subsidyrule/{rule.pk}/change/"
+    login(client, city_clerk)
+    undated = client.post(url, _rule_form(rule, amount="1200"))
+    assert undated.status_code == 200 and "new_version_from" in undated.context["adminform"].form.errors
+    response = client.post(url, _rule_form(rule, amount="1200", new_version_from="2025-04-01"))
+    assert response.status_code == 302, re.findall(r"errorlist[^>]*><li>([^<]*)", response.content.decode())
+    rule.refresh_from_db()
+    assert (rule.amount, rule.valid_to) == (1000, D(2025, 3, 31))
+    new = SubsidyRule.objects.get(replaces=rule)
+    assert (new.amount, new.valid_from, new.version) == (1200, D(2025, 4, 1), 2)
+    assert AuditEvent.objects.filter(action="rule.revise", actor=city_clerk, object_id=str(new.pk)).exists()
+    page = client.get(f"{CLAIMS}{judged.pk}/change/").content.decode()
+    assert "version 1" in page and rule.name in page
+
+
+def test_a_new_rule_is_added_through_the_service_and_audited(client, city_clerk):
+    rule = SubsidyRule.objects.get(kind=ClaimKind.SKILL_SUBSIDY, level=SkillLevel.JUNIOR)
+    data = _rule_form(rule, name="北仑初级加码", district=district("330206").pk, amount="1300")
+    response = login(client, city_clerk).post("/admin/training/subsidyrule/add/", data)
+    assert response.status_code == 302, re.findall(r"errorlist[^>]*><li>([^<]*)", response.content.decode())
+    added = SubsidyRule.objects.get(name="北仑初级加码")
+    assert AuditEvent.objects.filter(action="rule.create", object_id=str(added.pk)).exists()
+
+
+# --- Deciding a claim from its own page ---------------------------------------------------------------------
+
+
+def decide(client, claim, action: str, **data):
+    url = f"{CLAIMS}{claim.pk}/decide/{action}/"
+    response = client.post(url, data)
+    if response.status_code == 302:
+        client.get(response.url)  # show (and use up) the messages
+    return response
+
+
+def test_a_claim_is_reviewed_and_approved_from_its_page(
+    client, new_claims, beilun_clerk, beilun_reviewer, beilun_approver
+):
+    (claim,) = new_claims(beilun_clerk, 1)
+    page = login(client, beilun_reviewer).get(f"{CLAIMS}{claim.pk}/change/").content.decode()
+    assert f"{CLAIMS}{claim.pk}/decide/review/" in page and f"{CLAIMS}{claim.pk}/decide/reject/" in page
+    assert f"{CLAIMS}{claim.pk}/decide/approve/" not in page  # not reviewed yet
+    assert client.get(f"{CLAIMS}{claim.pk}/decide/review/").status_code == 200
+    response = decide(client, claim, "review", note="材料齐全")
+    assert response.status_code == 302 and response.url.endswith(f"{CLAIMS}{claim.pk}/change/")
+    assert any(claim.reference in m for m in texts(response, "success"))
+    refused = decide(client, claim, "approve")  # the reviewer may not approve
+    assert statuses([claim]) == [ClaimStatus.REVIEWED]
+    assert any("someone other" in m for m in texts(refused, "error"))
+    client.logout()
+    decide(login(client, beilun_approver), claim, "approve")
+    assert statuses([claim]) == [ClaimStatus.APPROVED]
+    assert AuditEvent.objects.filter(action="claim.approve", actor=beilun_approver).exists()
+
+
+def test_rejecting_and_cancelling_from_the_page_ask_for_a_reason(
+    client, new_claims, beilun_clerk, beilun_reviewer, approved_claims
+):
+    (claim,) = new_claims(beilun_clerk, 1)
+    login(client, beilun_reviewer)
+    form = client.get(f"{CLAIMS}{claim.pk}/decide/reject/")
+    assert 'name="reason"' in form.content.decode()
+    blank = decide(client, claim, "reject", reason=" ")
+    assert blank.status_code == 200 and statuses([claim]) == [ClaimStatus.SUBMITTED]
+    decide(client, claim, "reject", reason="证书与工种不符")
+    assert statuses([claim]) == [ClaimStatus.REJECTED]
+    assert Claim.objects.get(pk=claim.pk).closed_reason == "证书与工种不符"
+    decide(client, approved_claims[0], "cancel", reason="职工撤回")
+    assert statuses(approved_claims) == [ClaimStatus.CANCELLED, ClaimStatus.APPROVED]
+
+
+def test_only_clerks_in_scope_decide(client, new_claims, beilun_clerk, beilun_official, haishu_clerk):
+    (claim,) = new_claims(beilun_clerk, 1)
+    # Officials have no admin; Haishu's clerk has no Beilun claim.
+    for outsider in (beilun_official, haishu_clerk):
+        login(client, outsider)
+        response = client.post(f"{CLAIMS}{claim.pk}/decide/review/")
+        assert response.status_code == 404 or "/login/" in response.get("Location", "")
+        assert "/decide/" not in client.get(f"{CLAIMS}{claim.pk}/change/").content.decode()
+        client.logout()
+    assert statuses([claim]) == [ClaimStatus.SUBMITTED]
+    assert not AuditEvent.objects.filter(action="claim.review").exists()
+
+
+def test_staff_entering_a_paper_tuition_claim_must_attach_the_scan(client, beilun_clerk, worker):
+    response = login(client, beilun_clerk).post(
+        f"{CLAIMS}add/",
+        _add_form(worker=worker.pk, kind=ClaimKind.TUITION, degree="bachelor", institution="宁波大学",
+                  major="机械工程", tuition_paid="8000", paid_on="2025-02-01", relevant_to_job="on"),
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "receipt" in response.context["adminform"].form.errors
+    assert not Claim.objects.exists()
+
+
+def test_a_district_clerk_reads_a_rule_and_its_versions_without_changing_them(
+    client, beilun_clerk, city_clerk
+):
+    from training.services import rule_revise
+
+    rule = SubsidyRule.objects.get(kind=ClaimKind.SKILL_SUBSIDY, level=SkillLevel.JUNIOR)
+    # No claim used it: the city union corrects it in place.
+    rule_revise(by=city_clerk, rule_id=rule.pk, changes={"name": "初级工补贴"})
+    login(client, beilun_clerk)
+    page = client.get(f"/admin/training/subsidyrule/{rule.pk}/change/")
+    assert page.status_code == 200 and "初级工补贴" in page.content.decode()
+    response = client.post(f"/admin/training/subsidyrule/{rule.pk}/change/", _rule_form(rule, amount="1"))
+    assert response.status_code == 403
+    assert SubsidyRule.objects.get(pk=rule.pk).amount == 1000

@@ -16,7 +16,7 @@ from portal.models import AuditEvent
 from tests.factories import EnterpriseFactory, district, register_worker
 from training.choices import ClaimKind, ClaimStatus, PaymentStatus, ProgramType
 from training.models import Claim, Payment, PaymentBatch, SubsidyRule, TrainingProgram
-from training.services import batch_create, claim_approve, claim_review, claim_submit
+from training.services import batch_create, batch_disbursement_file, claim_approve, claim_review, claim_submit
 from training.services.programs import apprenticeship_create, enrollment_create
 from workers.choices import SkillLevel
 from workers.services import certificate_issue
@@ -171,7 +171,8 @@ def test_a_clerk_submits_a_claim_and_the_account_comes_back_masked(api, beilun_c
     assert response.status_code == 201, response.content
     body = response.json()
     assert (body["amount"], body["status"], body["submitted_online"]) == ("1500.00", "submitted", False)
-    assert body["payee_account"] == "6222 **** **** 0123" and ACCOUNT not in response.content.decode()
+    # A claim holds no account: each payment attempt carries the one it was sent to, masked.
+    assert body["payments"] == [] and ACCOUNT not in response.content.decode()
     assert body["reference"] == Claim.objects.get().reference
     assert AuditEvent.objects.filter(action="claim.submit", actor=beilun_clerk).exists()
 
@@ -323,7 +324,7 @@ def test_claim_filters_narrow_the_list(api, city_clerk, records, beilun_claim, b
 
 
 def test_a_batch_is_created_and_paid_once_through_the_api(
-    api, beilun_claim, beilun_reviewer, beilun_approver, city_clerk, beilun_clerk
+    api, beilun_claim, beilun_reviewer, beilun_approver, city_clerk, beilun_clerk, payment_clerk, reconciler
 ):
     claim_review(claim_id=beilun_claim.pk, by=beilun_reviewer)
     claim_approve(claim_id=beilun_claim.pk, by=beilun_approver)
@@ -333,11 +334,19 @@ def test_a_batch_is_created_and_paid_once_through_the_api(
     created = api.post("/api/payment-batches/", {"district": district("330206").pk}, format="json")
     assert created.status_code == 201, created.content
     assert (created.json()["payment_count"], created.json()["total"]) == (1, "1000.00")
+    assert created.json()["held_back"] == {} and created.json()["status"] == "open"
     url = f"/api/payment-batches/{created.json()['id']}/pay/"
+    refused = api.post(url, {"bank_reference": "ICBC-1"}, format="json")
+    assert refused.status_code == 403 and "payment staff" in refused.json()["error"]["message"]
+    batch_disbursement_file(by=payment_clerk, batch_id=created.json()["id"])  # sent, in the admin
+    api.force_authenticate(reconciler)
     paid = api.post(url, {"bank_reference": "ICBC-1"}, format="json")
     assert paid.status_code == 200, paid.content
-    assert paid.json()["paid"] == 1 and paid.json()["batch"]["status"] == "closed"
-    assert api.post(url, {"bank_reference": "ICBC-1"}, format="json").json()["paid"] == 0
+    assert paid.json()["paid"] == 1 and paid.json()["batch"]["status"] == "reconciled"
+    again = api.post(url, {"bank_reference": "ICBC-1"}, format="json").json()
+    assert again["paid"] == 0 and again["refused"] == {"already paid": [beilun_claim.reference]}
+    attempt = api.get(f"/api/claims/{beilun_claim.pk}/").json()["payments"][0]
+    assert attempt["payee_account"] == "6222 **** **** 0123" and attempt["status"] == "paid"
     assert Payment.objects.filter(claim=beilun_claim, status=PaymentStatus.PAID).count() == 1
     assert Claim.objects.get(pk=beilun_claim.pk).status == ClaimStatus.PAID
 
@@ -351,7 +360,7 @@ def test_there_is_no_disbursement_download_in_the_api(api, beilun_claim, city_ap
         response = api.get(f"/api/payment-batches/{batch.pk}/{suffix}")
         assert ACCOUNT not in response.content.decode(), suffix
     assert not AuditEvent.objects.filter(action="batch.disbursement_download").exists()
-    assert PaymentBatch.objects.get(pk=batch.pk).exported_at is None
+    assert PaymentBatch.objects.get(pk=batch.pk).sent_at is None
 
 
 # --- Masking and cost ---------------------------------------------------------------------------------------------
@@ -367,7 +376,6 @@ def test_the_payee_account_is_masked_in_every_response(api, request, records, pe
             assert response.status_code == 200
             body = response.content.decode()
             assert ACCOUNT not in body and HAISHU_ACCOUNT not in body and ACCOUNT[4:-4] not in body
-            assert "6222 **** **** 0123" in body
 
 
 @pytest.mark.parametrize("endpoint", ["claims", "payment-batches", "enrollments", "subsidy-rules"])
@@ -405,7 +413,8 @@ def test_a_list_costs_the_same_queries_for_3_rows_as_for_30(api, city_clerk, cit
 # --- Schema ----------------------------------------------------------------------------------------------------------
 
 
-def test_the_schema_lists_the_training_endpoints(api, db):
+def test_the_schema_lists_the_training_endpoints(api, city_clerk):
+    api.force_authenticate(city_clerk)  # the schema is for signed-in users only
     paths = api.get("/api/schema/?format=json").json()["paths"]
     for path in (
         "/api/training-programs/", "/api/enrollments/", "/api/apprenticeships/", "/api/subsidy-rules/",
@@ -454,3 +463,25 @@ def test_the_training_schema_generates_without_warnings_and_validates(db):
         "BatchStatusEnum",
         "ProgramTypeEnum",
     } <= enums
+
+
+def test_a_tuition_claim_without_a_receipt_or_for_a_payment_already_claimed_is_refused(
+    api, beilun_clerk, worker, tmp_path, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    api.force_authenticate(beilun_clerk)
+    fields = {"worker": worker.pk, "kind": "tuition", "degree": "bachelor", "institution": "宁波大学",
+              "major": "机械工程", "tuition_paid": "8000", "paid_on": "2025-02-01", "relevant_to_job": "true"}  # fmt: skip
+    bare = api.post("/api/claims/", fields, format="multipart")
+    assert bare.status_code == 400 and set(error_fields(bare)) == {"receipt"}
+    first = api.post(
+        "/api/claims/", fields | {"receipt": SimpleUploadedFile("a.pdf", b"%PDF-1.4 a")}, format="multipart"
+    )
+    assert first.status_code == 201 and first.json()["rule_version"] == 1
+    again = api.post(
+        "/api/claims/", fields | {"receipt": SimpleUploadedFile("b.pdf", b"%PDF-1.4 b")}, format="multipart"
+    )
+    assert again.status_code == 400 and first.json()["reference"] in again.content.decode()
+    assert Claim.objects.count() == 1

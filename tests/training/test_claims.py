@@ -233,3 +233,167 @@ def test_bulk_approve_keeps_four_eyes_and_the_city_threshold(
     assert Claim.objects.get(status=ClaimStatus.APPROVED).amount == Decimal("1000")
     again = claims_approve_bulk(by=beilun_reviewer, claim_ids=[c.pk for c in claims])
     assert again.changed == 0 and any("review" in r for r in again.refused)
+
+
+# --- No double reimbursement ------------------------------------------------------------------------------
+
+
+def tuition_for(receipt, **overrides) -> dict:
+    return {
+        "degree": "bachelor",
+        "institution": "宁波大学",
+        "major": "机械工程",
+        "tuition_paid": Decimal("8000"),
+        "paid_on": D(2025, 3, 1),
+        "relevant_to_job": True,
+        "receipt": receipt,
+    } | overrides
+
+
+def submit_tuition(worker, by=None, **tuition):
+    return claim_submit(by=by, worker_id=worker.pk, kind=ClaimKind.TUITION, tuition=tuition)
+
+
+def test_the_same_tuition_payment_is_not_reimbursed_twice(worker, receipt, beilun_clerk):
+    first = submit_tuition(worker, **tuition_for(receipt()))
+    # Another scan of the same payment, the institution typed with spaces: still the same payment.
+    with pytest.raises(ValidationError) as caught:
+        submit_tuition(worker, **tuition_for(receipt(), institution=" 宁波大学 "))
+    assert first.reference in " ".join(caught.value.messages)
+    assert Claim.objects.filter(kind=ClaimKind.TUITION).count() == 1
+    # Another amount or another date is another payment.
+    assert submit_tuition(worker, **tuition_for(receipt(), tuition_paid=Decimal("2000")))
+    assert submit_tuition(worker, **tuition_for(receipt(), paid_on=D(2025, 4, 1)))
+    # A rejected claim no longer stands in the way.
+    claim_reject(claim_id=first.pk, by=beilun_clerk, reason="收据不清")
+    assert submit_tuition(worker, **tuition_for(receipt())).status == ClaimStatus.SUBMITTED
+
+
+def test_a_paid_tuition_claim_blocks_the_same_payment_too(worker, receipt):
+    first = submit_tuition(worker, **tuition_for(receipt()))
+    Claim.objects.filter(pk=first.pk).update(status=ClaimStatus.PAID)
+    with pytest.raises(ValidationError, match=first.reference):
+        submit_tuition(worker, **tuition_for(receipt()))
+
+
+def test_one_receipt_cannot_back_two_claims(worker, beilun_firm, receipt, beilun_clerk):
+    other = register_worker(beilun_firm, sequence=8, bank_account="6222020000000000008")
+    first = submit_tuition(worker, **tuition_for(receipt(b"%PDF-1.4 the one receipt")))
+    assert len(first.tuition.receipt_sha256) == 64
+    with pytest.raises(ValidationError) as caught:
+        submit_tuition(other, **tuition_for(receipt(b"%PDF-1.4 the one receipt"), institution="宁波工程学院"))
+    assert "receipt" in caught.value.message_dict
+    assert first.reference in " ".join(caught.value.message_dict["receipt"])
+    claim_reject(claim_id=first.pk, by=beilun_clerk, reason="不是本人的收据")
+    assert submit_tuition(other, **tuition_for(receipt(b"%PDF-1.4 the one receipt")))
+
+
+def test_the_database_refuses_a_receipt_behind_two_live_claims(worker, receipt):
+    from django.db import IntegrityError, transaction
+
+    from training.models import TuitionDetail
+
+    first = submit_tuition(worker, **tuition_for(receipt()))
+    second = submit_tuition(worker, **tuition_for(receipt(), tuition_paid=Decimal("100")))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TuitionDetail.objects.filter(pk=second.pk).update(receipt_sha256=first.tuition.receipt_sha256)
+
+
+def test_every_tuition_claim_needs_a_receipt(worker):
+    with pytest.raises(ValidationError) as caught:
+        submit_tuition(worker, **tuition_for(None))
+    assert "receipt" in caught.value.message_dict
+    assert not Claim.objects.exists()
+
+
+def test_a_craftsman_award_is_paid_once_per_title_whatever_the_year(worker, beilun_clerk):
+    from workers.models import CraftsmanTitle
+    from workers.services import award_grant
+
+    title = CraftsmanTitle.objects.get(name="浙江工匠")
+    awards = [
+        award_grant(
+            by=None, worker_id=worker.pk, title_id=title.pk, year=year, nominated_by="employer",
+            locally_trained=True,
+        )
+        for year in (2023, 2024)
+    ]  # fmt: skip
+    first = claim_submit(by=None, worker_id=worker.pk, kind=ClaimKind.CRAFTSMAN_AWARD, award_id=awards[0].pk)
+    with pytest.raises(ValidationError) as caught:
+        claim_submit(by=None, worker_id=worker.pk, kind=ClaimKind.CRAFTSMAN_AWARD, award_id=awards[1].pk)
+    message = " ".join(caught.value.messages)
+    assert first.reference in message and "浙江工匠" in message
+    claim_reject(claim_id=first.pk, by=beilun_clerk, reason="年份有误")
+    assert (
+        claim_submit(
+            by=None, worker_id=worker.pk, kind=ClaimKind.CRAFTSMAN_AWARD, award_id=awards[1].pk
+        ).award_title
+        == title
+    )
+
+
+def test_the_database_refuses_a_second_live_award_claim_for_one_title(worker):
+    from django.db import IntegrityError, transaction
+
+    from workers.models import CraftsmanTitle
+    from workers.services import award_grant
+
+    title = CraftsmanTitle.objects.get(name="浙江工匠")
+    awards = [
+        award_grant(
+            by=None, worker_id=worker.pk, title_id=title.pk, year=year, nominated_by="employer",
+            locally_trained=True,
+        )
+        for year in (2023, 2024)
+    ]  # fmt: skip
+    first = claim_submit(by=None, worker_id=worker.pk, kind=ClaimKind.CRAFTSMAN_AWARD, award_id=awards[0].pk)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Claim.objects.create(
+            kind=ClaimKind.CRAFTSMAN_AWARD, worker=worker, district=first.district, amount=first.amount,
+            rule=first.rule, reference_date=first.reference_date, award=awards[1], award_title=title,
+            submitted_at=first.submitted_at,
+        )  # fmt: skip
+
+
+def _submit_in_thread(worker_id, content, barrier, outcomes):
+    from django.core.files.base import ContentFile
+    from django.db import connections
+
+    try:
+        barrier.wait(timeout=30)
+        claim = claim_submit(
+            by=None,
+            worker_id=worker_id,
+            kind=ClaimKind.TUITION,
+            tuition=tuition_for(ContentFile(content, name="收据.pdf")),
+        )
+        outcomes.append(claim.reference)
+    except ValidationError as exc:
+        outcomes.append(exc)
+    finally:
+        connections.close_all()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_one_receipt_raced_by_eight_workers_backs_one_claim(beilun_firm, settings, tmp_path):
+    import threading
+
+    settings.MEDIA_ROOT = tmp_path
+    workers = [
+        register_worker(beilun_firm, sequence=60 + n, bank_account=f"62220200000000{n:05d}") for n in range(8)
+    ]
+    barrier, outcomes = threading.Barrier(len(workers)), []
+    threads = [
+        threading.Thread(target=_submit_in_thread, args=(w.pk, b"%PDF-1.4 shared", barrier, outcomes))
+        for w in workers
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    won = [o for o in outcomes if isinstance(o, str)]
+    refused = [o for o in outcomes if isinstance(o, ValidationError)]
+    assert len(won) == 1 and len(refused) == len(workers) - 1
+    assert Claim.objects.filter(kind=ClaimKind.TUITION).count() == 1
+    assert all(won[0] in " ".join(e.messages) or "already" in " ".join(e.messages) for e in refused)

@@ -258,7 +258,6 @@ def test_claims_name_their_worker_s_own_records_and_account(seeded, db):
     names = dict(Worker.objects.values_list("pk", "name"))
     claims = Claim.objects.select_related("certificate", "apprenticeship", "award")
     for c in claims:
-        assert c.payee_account == accounts[c.worker_id] and c.payee_name == names[c.worker_id]
         if c.kind == ClaimKind.SKILL_SUBSIDY:
             assert c.certificate.worker_id == c.worker_id
             assert (c.subsidy_occupation, c.subsidy_level) == (c.certificate.occupation, c.certificate.level)
@@ -273,6 +272,15 @@ def test_claims_name_their_worker_s_own_records_and_account(seeded, db):
         elif c.kind == ClaimKind.CRAFTSMAN_AWARD:
             assert c.award.worker_id == c.worker_id
     assert TuitionDetail.objects.count() == claims.filter(kind=ClaimKind.TUITION).count()
+    # The account travels with the payment: taken when the batch was sent, none while it is open.
+    for p in Payment.objects.select_related("claim", "batch"):
+        if p.batch.status == BatchStatus.OPEN:
+            assert p.payee_account is None and p.payee_name == ""
+        else:
+            assert (p.payee_account, p.payee_name) == (accounts[p.claim.worker_id], names[p.claim.worker_id])
+            assert p.payee_account_hash == Payment._meta.get_field("payee_account_hash").index_for(
+                p.payee_account
+            )
 
 
 def test_amounts_come_from_the_rules_in_force(seeded, db):
@@ -350,13 +358,20 @@ def test_batches_are_settled_or_waiting_as_their_status_says(seeded, db):
     for batch in batches:
         assert batch.pending + batch.settled > 0
         if batch.status == BatchStatus.CLOSED:
-            assert batch.pending == 0 and batch.created_at < batch.exported_at < batch.closed_at
+            assert (
+                batch.pending == 0
+                and batch.created_at < batch.sent_at < batch.reconciled_at <= batch.closed_at
+            )
+        elif batch.status == BatchStatus.RECONCILED:
+            assert batch.pending == 0 and batch.created_at < batch.sent_at < batch.reconciled_at
+            assert batch.closed_at is None
         else:
-            assert batch.settled == 0 and batch.closed_at is None
+            assert batch.settled == 0 and batch.closed_at is None and batch.reconciled_at is None
+            assert (batch.sent_at is None) == (batch.status == BatchStatus.OPEN)
         for payment in batch.payments.select_related("claim"):
             assert payment.claim.approved_at < batch.created_at
             if payment.paid_at:
-                assert batch.exported_at < payment.paid_at
+                assert batch.sent_at < payment.paid_at
             assert batch.district_id in (None, payment.claim.district_id)
 
 

@@ -147,11 +147,22 @@ def test_the_change_page_masks_and_reveal_is_logged(client, beilun_clerk, firms)
     assert worker.id_number not in page and "13855556666" not in page
     url = f"/admin/workers/worker/{worker.pk}/reveal/phone/"
     assert url in page
-    assert "13855556666" not in client.get(url).content.decode()  # GET only asks
-    shown = client.post(url).content.decode()
+    asking = client.get(url).content.decode()  # GET only asks, for a reason
+    assert "13855556666" not in asking and 'name="reason"' in asking
+    shown = client.post(url, {"reason": "电话回访核实"}).content.decode()
     assert "13855556666" in shown
     event = AuditEvent.objects.get(action="personal_data.reveal")
-    assert event.actor == beilun_clerk and event.data == {"field": "phone"}
+    assert event.actor == beilun_clerk and event.data == {"field": "phone", "reason": "电话回访核实"}
+
+
+def test_a_reveal_without_a_reason_asks_again_and_logs_nothing(client, beilun_clerk, firms):
+    worker = register_worker(firms["beilun"], phone="13855556666")
+    login(client, beilun_clerk)
+    response = client.post(f"/admin/workers/worker/{worker.pk}/reveal/phone/", {"reason": "  "})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "13855556666" not in html and 'name="reason"' in html and "errorlist" in html
+    assert not AuditEvent.objects.filter(action="personal_data.reveal").exists()
 
 
 def inline_data(page) -> dict:

@@ -234,19 +234,33 @@ def test_officials_cannot_write(beilun_official, beilun_firm):
         worker_update(by=beilun_official, worker_id=worker.pk, occupation="钳工")
 
 
-def test_a_reveal_returns_the_value_and_is_logged(beilun_clerk, beilun_firm):
+REASON = "核对学费报销申请人身份"
+
+
+def test_a_reveal_returns_the_value_and_is_logged_with_its_reason(beilun_clerk, beilun_firm):
     worker = register_worker(beilun_firm, phone="+86 138-0000-1234")
-    assert personal_data_reveal(by=beilun_clerk, worker_id=worker.pk, field="phone") == "13800001234"
+    value = personal_data_reveal(by=beilun_clerk, worker_id=worker.pk, field="phone", reason=f"  {REASON} ")
+    assert value == "13800001234"
     event = AuditEvent.objects.get(action="personal_data.reveal")
-    assert (event.actor, event.object_id, event.data) == (beilun_clerk, str(worker.pk), {"field": "phone"})
+    assert (event.actor, event.object_id) == (beilun_clerk, str(worker.pk))
+    assert event.data == {"field": "phone", "reason": REASON} and event.summary == REASON
     assert "13800001234" not in str(event.data) + event.summary
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_a_reveal_without_a_reason_shows_nothing_and_logs_nothing(beilun_clerk, beilun_firm, reason):
+    worker = register_worker(beilun_firm)
+    with pytest.raises(ValidationError) as refused:
+        personal_data_reveal(by=beilun_clerk, worker_id=worker.pk, field="id_number", reason=reason)
+    assert "reason" in refused.value.message_dict
+    assert not AuditEvent.objects.filter(action="personal_data.reveal").exists()
 
 
 def test_officials_and_other_districts_cannot_reveal(beilun_official, haishu_clerk, beilun_firm):
     worker = register_worker(beilun_firm)
     for user in (beilun_official, haishu_clerk):
         with pytest.raises(PermissionDenied):
-            personal_data_reveal(by=user, worker_id=worker.pk, field="id_number")
+            personal_data_reveal(by=user, worker_id=worker.pk, field="id_number", reason=REASON)
     assert not AuditEvent.objects.filter(action="personal_data.reveal").exists()
 
 

@@ -8,8 +8,6 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.access import ScopedQuerySet
-from portal.fields import EncryptedTextField
-from portal.masking import mask_bank_account
 from portal.uploads import RandomName
 from training.choices import CLOSED_WITHOUT_PAYMENT, ClaimKind, ClaimStatus, Degree
 from workers.choices import SkillLevel
@@ -70,9 +68,16 @@ class Claim(models.Model):
         null=True,
         blank=True,
     )
-
-    payee_name = models.CharField(_("payee"), max_length=64)
-    payee_account = EncryptedTextField(_("payee account"))
+    # The award's title, copied as occupation and level are for subsidies: a title is paid once per worker,
+    # whichever year it is recorded in, and a constraint can only see this row's own columns.
+    award_title = models.ForeignKey(
+        "workers.CraftsmanTitle",
+        verbose_name=_("craftsman title"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     submitted_at = models.DateTimeField(_("submitted"), db_index=True)
     submitted_by = models.ForeignKey(
@@ -171,6 +176,12 @@ class Claim(models.Model):
                 condition=Q(kind=ClaimKind.CRAFTSMAN_AWARD) & _ACTIVE,
                 name="claim_award_once",
             ),
+            models.UniqueConstraint(
+                fields=["worker", "award_title"],
+                condition=Q(kind=ClaimKind.CRAFTSMAN_AWARD) & _ACTIVE,
+                name="claim_award_once_per_title",
+                violation_error_message=_("An award for this title has already been claimed."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -181,10 +192,6 @@ class Claim(models.Model):
         """Readable and stable: kind prefix, submission year, id (e.g. BT2025-00001234)."""
         year = self.submitted_at.year if self.submitted_at else 0
         return f"{REFERENCE_PREFIX.get(self.kind, 'CL')}{year}-{self.pk or 0:08d}"
-
-    @property
-    def payee_account_masked(self) -> str:
-        return mask_bank_account(self.payee_account)
 
 
 def claim_id_from_reference(reference: str) -> int | None:
@@ -208,6 +215,12 @@ class TuitionDetail(models.Model):
     relevant_to_job = models.BooleanField(_("major relevant to the job"))
     receipt = models.FileField(_("receipt"), upload_to=RandomName("receipts"), max_length=255, blank=True)
     receipt_name = models.CharField(_("receipt's file name"), max_length=255, blank=True)
+    receipt_sha256 = models.CharField(
+        _("receipt's SHA-256"), max_length=64, blank=True, default="", db_default="", editable=False
+    )
+    # False once the claim is rejected or cancelled (claim_reject, claim_cancel): the claim's status lives on
+    # another table, and this copy lets the database itself refuse one receipt behind two live claims.
+    claim_live = models.BooleanField(_("claim still live"), default=True, db_default=True, editable=False)
 
     objects = ScopedQuerySet.as_manager()
     scope_district_path = "claim__district"
@@ -216,6 +229,14 @@ class TuitionDetail(models.Model):
     class Meta:
         verbose_name = _("tuition details")
         verbose_name_plural = _("tuition details")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["receipt_sha256"],
+                condition=Q(claim_live=True) & ~Q(receipt_sha256=""),
+                name="tuition_receipt_backs_one_live_claim",
+                violation_error_message=_("This receipt already backs another claim."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.institution} {self.major}"

@@ -69,6 +69,18 @@ class SubsidyRule(models.Model):
     yearly_limit = models.PositiveSmallIntegerField(
         _("claims per person per year"), null=True, blank=True, help_text=_("Counted by submission date.")
     )
+    # Versions: a rule that has judged a claim is never edited in place (training/services/rules.py).
+    # A change makes a new version from a date and ends this one the day before.
+    version = models.PositiveSmallIntegerField(_("version"), default=1, db_default=1, editable=False)
+    replaces = models.OneToOneField(
+        "self",
+        verbose_name=_("replaces version"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="replaced_by",
+    )
 
     objects = ScopedQuerySet.as_manager()
     scope_public_read = True
@@ -92,3 +104,18 @@ class SubsidyRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def version_label(self) -> str:
+        """The rule as a claim's page names it: which version, valid when."""
+        valid = _("from %(start)s") % {"start": self.valid_from.isoformat()}
+        if self.valid_to:
+            valid = _("%(start)s to %(end)s") % {
+                "start": self.valid_from.isoformat(),
+                "end": self.valid_to.isoformat(),
+            }
+        return _("%(name)s, version %(version)d, valid %(valid)s") % {
+            "name": self.name,
+            "version": self.version,
+            "valid": valid,
+        }

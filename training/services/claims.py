@@ -9,6 +9,7 @@ and a reason for every claim that did not.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -22,10 +23,12 @@ from django.utils.translation import gettext as _
 from portal.access import as_scope, require_write_scope, restrict
 from portal.audit import audit_record
 from portal.models import AuditEvent
+from portal.text import clean_text
 from portal.uploads import MB, RECEIPT_TYPES, check_upload, given_name
 from training import rules
 from training.choices import ClaimKind, ClaimStatus, PaymentStatus
 from training.models import Claim, Payment, TuitionDetail
+from training.selectors import claim_approvable_by_q, claim_reviewable_by_q
 from workers.models import CraftsmanAward, SkillCertificate, Worker
 
 REVIEWABLE = (ClaimStatus.SUBMITTED,)
@@ -77,6 +80,16 @@ def _audit(by, claim: Claim, action: str, old: str, note: str = "") -> None:
 # --- Submission --------------------------------------------------------------------------------------
 
 
+def _sha256(upload) -> str:
+    """The hash of an upload's content: the same file is the same receipt, whatever its name."""
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b""):
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
 @transaction.atomic
 def claim_submit(
     *,
@@ -100,12 +113,13 @@ def claim_submit(
         raise PermissionDenied(_("You may not submit claims for this worker."))
     now = timezone.now()
     today = timezone.localdate(now)
+    once: list = []  # checks that the claim is not a second claim for the same thing (run again on a race)
     claim = Claim(
         kind=kind,
         worker=worker,
         district_id=worker.district_id,
         submitted_at=now,
-        note=note.strip(),
+        note=clean_text(note, field="note", multiline=True),
         submitted_by=by if getattr(by, "pk", None) else None,
         submitted_online=online,
     )
@@ -132,17 +146,32 @@ def claim_submit(
             paid_on=tuition["paid_on"],
             relevant_to_job=bool(tuition.get("relevant_to_job")),
         )
-        if tuition.get("receipt"):
-            # Here rather than in a form, so the admin and the API refuse what the self-service page does.
-            check_upload(
-                tuition["receipt"],
-                allowed=RECEIPT_TYPES,
-                max_bytes=settings.WORKER_RECEIPT_MAX_MB * MB,
-                field="receipt",
-                wrong_type=_(
-                    "Upload a PDF, JPEG or PNG file; this file is none of them, whatever its name says."
-                ),
+        # Here rather than in a form, so the admin, the API and the imports refuse what the self-service
+        # page does: no tuition is reimbursed without its receipt.
+        if not tuition.get("receipt"):
+            raise ValidationError(
+                {"receipt": [_("Attach the receipt (a scan or a photo); every tuition claim needs one.")]}
             )
+        check_upload(
+            tuition["receipt"],
+            allowed=RECEIPT_TYPES,
+            max_bytes=settings.WORKER_RECEIPT_MAX_MB * MB,
+            field="receipt",
+            wrong_type=_(
+                "Upload a PDF, JPEG or PNG file; this file is none of them, whatever its name says."
+            ),
+        )
+        receipt_sha256 = _sha256(tuition["receipt"])
+        institution = " ".join(clean_text(tuition["institution"], field="institution").split())
+        once.append(
+            lambda: rules.tuition_once(
+                worker_id=worker.pk,
+                institution=institution,
+                paid_on=tuition["paid_on"],
+                tuition_paid=Decimal(tuition["tuition_paid"]),
+            )
+        )
+        once.append(lambda: rules.receipt_once(receipt_sha256=receipt_sha256))
         claim.reference_date = tuition["paid_on"]
         payee = worker
     elif kind == ClaimKind.CRAFTSMAN_AWARD:
@@ -150,7 +179,8 @@ def claim_submit(
         if award is None:
             raise ValidationError({"award": [_("Choose a craftsman award.")]})
         claim.rule, claim.amount, claim.reference_date = rules.award_terms(worker=worker, award=award)
-        claim.award = award
+        claim.award, claim.award_title = award, award.title
+        once.append(lambda: rules.award_once(worker_id=worker.pk, title=award.title))
         payee = worker
     elif kind == ClaimKind.APPRENTICESHIP_STIPEND:
         from training.models import Apprenticeship
@@ -172,25 +202,32 @@ def claim_submit(
         raise ValidationError(
             {"bank_account": [_("No bank account is on file for the payee; add one first.")]}
         )
-    claim.payee_name, claim.payee_account = payee.name, payee.bank_account
+    # No copy of the account on the claim: the payment attempt takes the confirmed one when it is sent.
+    for check in once:
+        check()
     try:
         with transaction.atomic():
             claim.save()
+            if kind == ClaimKind.TUITION:
+                TuitionDetail.objects.create(
+                    claim=claim,
+                    degree=tuition["degree"],
+                    institution=institution,
+                    major=clean_text(tuition["major"], field="major"),
+                    tuition_paid=tuition["tuition_paid"],
+                    paid_on=tuition["paid_on"],
+                    relevant_to_job=True,
+                    receipt=tuition["receipt"],
+                    receipt_name=given_name(tuition["receipt"]),
+                    receipt_sha256=receipt_sha256,
+                )
     except IntegrityError:
-        # The partial unique indexes decide between two submissions racing past the checks above.
+        # The partial unique indexes decide between two submissions racing past the checks above (a
+        # receipt shared by two workers is not serialised by the worker's lock); the checks, run again,
+        # now see the winner and name it.
+        for check in once:
+            check()
         raise ValidationError(_("This has already been claimed.")) from None
-    if kind == ClaimKind.TUITION:
-        TuitionDetail.objects.create(
-            claim=claim,
-            degree=tuition["degree"],
-            institution=tuition["institution"].strip(),
-            major=tuition["major"].strip(),
-            tuition_paid=tuition["tuition_paid"],
-            paid_on=tuition["paid_on"],
-            relevant_to_job=True,
-            receipt=tuition.get("receipt") or "",
-            receipt_name=given_name(tuition["receipt"]) if tuition.get("receipt") else "",
-        )
     _audit(by, claim, "submit", "", note)
     return claim
 
@@ -242,8 +279,10 @@ def claim_reject(*, claim_id: int, by, reason: str) -> Claim:
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("Say why the claim is rejected; the worker reads it.")]})
     old = claim.status
-    claim.status, claim.closed_reason = ClaimStatus.REJECTED, reason.strip()
+    reason = clean_text(reason, field="reason", multiline=True)
+    claim.status, claim.closed_reason = ClaimStatus.REJECTED, reason
     claim.save(update_fields=["status", "closed_reason"])
+    TuitionDetail.objects.filter(claim=claim).update(claim_live=False)  # its receipt may back a new claim
     _audit(by, claim, "reject", old, reason)
     return claim
 
@@ -259,8 +298,10 @@ def claim_cancel(*, claim_id: int, by, reason: str) -> Claim:
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("Say why the claim is cancelled.")]})
     old = claim.status
-    claim.status, claim.closed_reason = ClaimStatus.CANCELLED, reason.strip()
+    reason = clean_text(reason, field="reason", multiline=True)
+    claim.status, claim.closed_reason = ClaimStatus.CANCELLED, reason
     claim.save(update_fields=["status", "closed_reason"])
+    TuitionDetail.objects.filter(claim=claim).update(claim_live=False)  # its receipt may back a new claim
     _audit(by, claim, "cancel", old, reason)
     return claim
 
@@ -364,7 +405,7 @@ def claims_review_bulk(*, by, claim_ids) -> BulkOutcome:
         by=by,
         claim_ids=claim_ids,
         action="review",
-        qualifies=Q(status=ClaimStatus.SUBMITTED) & ~Q(submitted_by=by),
+        qualifies=claim_reviewable_by_q(by),
         updates={"status": ClaimStatus.REVIEWED, "reviewed_by": by, "reviewed_at": timezone.now()},
         explain=explain,
     )
@@ -372,9 +413,7 @@ def claims_review_bulk(*, by, claim_ids) -> BulkOutcome:
 
 def claims_approve_bulk(*, by, claim_ids) -> BulkOutcome:
     city = as_scope(by).is_city
-    qualifies = Q(status=ClaimStatus.REVIEWED) & ~Q(submitted_by=by) & ~Q(reviewed_by=by)
-    if not city:
-        qualifies &= Q(amount__lte=_city_threshold())
+    qualifies = claim_approvable_by_q(by)  # the condition the clerks' work queue lists by
 
     def explain(outcome, rest):
         outcome.refuse(

@@ -24,6 +24,9 @@ class Worker(models.Model):
         source="phone", normaliser="workers.validators.normalise_phone", null=True, db_index=True
     )
     bank_account = EncryptedTextField(_("bank account for payouts"), null=True, blank=True)
+    # The bank and branch of that account: the disbursement file names them for the paying bank.
+    bank_name = models.CharField(_("bank"), max_length=64, blank=True, default="", db_default="")
+    bank_branch = models.CharField(_("bank branch"), max_length=128, blank=True, default="", db_default="")
     enterprise = models.ForeignKey(
         "workers.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="workers"
     )
