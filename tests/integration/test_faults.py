@@ -23,13 +23,14 @@ from django.utils import timezone
 
 from indicators.choices import RunStatus
 from indicators.models import IndicatorRun
+from portal.accounts.demo import current_code
 from portal.celery import app
 from portal.choices import JobStatus
 from portal.jobs import job_claimed, job_create, jobs_reap_stale, progress_key
 from portal.leases import Namespace, lease_key
 from portal.models import AuditEvent, Job
 from portal.tasks import _reap_stale_jobs_at_worker_start, reap_stale_jobs
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, test_totp_device
 from tests.factories import EnterpriseFactory, register_worker
 from tests.integration.test_import_worker import wait_for, workbook
 from tests.integration.worker_process import (
@@ -110,11 +111,14 @@ def test_pages_keep_working_while_redis_is_down(client, redis_down, city_clerk):
     firm = EnterpriseFactory()
     account = account_for(register_worker(firm, sequence=7))
     timed = Timed(in_english(client))
+    device = test_totp_device(city_clerk)  # city staff sign in with a second factor (portal/accounts)
 
     assert (
         timed("post", "/login/", data={"username": city_clerk.username, "password": PASSWORD}).status_code
         == 302
     )
+    verified = timed("post", "/account/two-factor/verify/", data={"code": current_code(device)})
+    assert verified.status_code == 302, verified
     for url in (
         "/admin/",
         "/admin/workers/worker/",

@@ -186,6 +186,9 @@ CHILD = textwrap.dedent(
     import django
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     django.setup()
+    from django.utils import translation
+
+    translation.activate("en")  # the assertions read the English messages
     from django.core.exceptions import ValidationError
     from django.core.files.uploadedfile import SimpleUploadedFile
     from portal import uploads
@@ -244,6 +247,15 @@ def read_in_capped_child(path: Path) -> dict:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english():
+    """The assertions read the English messages (pages are Chinese by default)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
 
 
 EXPECTED = {
@@ -376,6 +388,7 @@ def test_an_ordinary_docx_is_still_accepted():
 
 def test_the_admin_import_page_refuses_a_bomb_with_a_clear_error(client, city_clerk, bombs):
     client.force_login(city_clerk)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the assertions read the English messages
     for name in ("huge styles", "row that never closes", "high-ratio entry"):
         upload = SimpleUploadedFile("职工.xlsx", bombs[name].read_bytes())
         response = client.post("/admin/workers/worker/import/", {"file": upload})
@@ -395,7 +408,8 @@ def test_a_background_import_of_a_refused_file_fails_with_the_reason_and_loses_i
     import_job_run(job.pk)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
-    assert "Row 2" in job.error
+    # The job runs in its owner's language (Chinese here): the row and the limit, whatever the words.
+    assert "2" in job.error and "1024 KB" in job.error, job.error
     assert not job.input_file and not stored.exists()
 
 

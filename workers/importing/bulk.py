@@ -20,7 +20,10 @@ def copy_available() -> bool:
 
 def check_columns(model, columns: Sequence[str], *, with_id: bool) -> None:
     """Refuse to COPY when the model has columns the import does not fill (a field was added)."""
-    expected = {f.column for f in model._meta.concrete_fields}
+    # A column with a database default (db_default) is filled by the database when COPY leaves it out.
+    expected = {
+        f.column for f in model._meta.concrete_fields if not f.has_db_default() or f.column in columns
+    }
     if not with_id:
         expected.discard(model._meta.pk.column)
     if expected != set(columns):
