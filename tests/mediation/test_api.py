@@ -405,3 +405,27 @@ def test_the_schema_of_the_mediation_endpoints_is_clean(db, with_proposed_overri
     assert {"/api/mediation/cases/", "/api/mediation/applications/", "/api/mediation/committees/"} <= set(
         paths
     )
+
+
+def test_a_word_bomb_uploaded_as_a_case_document_is_a_clear_400_and_nothing_is_stored(
+    api, beilun_clerk, registry, settings, tmp_path
+):
+    """A small .docx that unpacks to 600 MB: refused from its table of contents, never a 500."""
+    from tests.workers.test_zip_limits import docx_bomb
+
+    settings.MEDIA_ROOT = tmp_path
+    case = registry["beilun"]
+    events_before = CaseEvent.objects.filter(case=case).count()
+    api.force_authenticate(beilun_clerk)
+    upload = SimpleUploadedFile(
+        "笔录.docx",
+        docx_bomb(),
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    response = api.post(
+        f"{CASES}{case.pk}/add-document/", {"file": upload, "text": "笔录"}, format="multipart"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["fields"], response.content  # the message names the file field
+    assert CaseEvent.objects.filter(case=case).count() == events_before
+    assert not any(tmp_path.rglob("*.docx"))
