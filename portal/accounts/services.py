@@ -43,6 +43,19 @@ def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def _create_with_new_key(model, **fields):
+    """A row of ``model`` with a fresh key's prefix and hash; returns (row, key). A prefix collision (one in
+    four billion) only draws again."""
+    for _attempt in range(5):
+        key, prefix, digest = _new_key()
+        try:
+            with transaction.atomic():
+                return model.objects.create(key_prefix=prefix, key_hash=digest, **fields), key
+        except IntegrityError:
+            continue
+    raise RuntimeError("Could not draw a unique key prefix.")  # pragma: no cover
+
+
 def _lock_account(user_id: int) -> User:
     user = User.objects.select_for_update().filter(pk=user_id).first()
     if user is None:
@@ -224,23 +237,13 @@ def _password_link_issue(*, by: User, user: User) -> str:
     PasswordLink.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=now
     )
-    for _attempt in range(5):
-        key, prefix, digest = _new_key()
-        try:
-            with transaction.atomic():
-                link = PasswordLink.objects.create(
-                    user=user,
-                    key_prefix=prefix,
-                    key_hash=digest,
-                    created_by=by if getattr(by, "pk", None) else None,
-                    created_at=now,
-                    expires_at=now + datetime.timedelta(hours=settings.STAFF_PASSWORD_LINK_HOURS),
-                )
-        except IntegrityError:
-            continue  # the one-in-four-billion prefix collision
-        break
-    else:  # pragma: no cover
-        raise RuntimeError("Could not draw a unique key prefix.")
+    link, key = _create_with_new_key(
+        PasswordLink,
+        user=user,
+        created_by=by if getattr(by, "pk", None) else None,
+        created_at=now,
+        expires_at=now + datetime.timedelta(hours=settings.STAFF_PASSWORD_LINK_HOURS),
+    )
     audit_record(
         actor=by,
         action="user.password_link",
@@ -368,23 +371,14 @@ def _create_token(
     *, user: User, name: str, days: int, replaces: ApiToken | None = None
 ) -> tuple[ApiToken, str]:
     now = timezone.now()
-    for _attempt in range(5):
-        key, prefix, digest = _new_key()
-        try:
-            with transaction.atomic():
-                token = ApiToken.objects.create(
-                    user=user,
-                    name=name,
-                    key_prefix=prefix,
-                    key_hash=digest,
-                    created_at=now,
-                    expires_at=now + datetime.timedelta(days=days),
-                    replaces=replaces,
-                )
-        except IntegrityError:
-            continue
-        return token, key
-    raise RuntimeError("Could not draw a unique key prefix.")  # pragma: no cover
+    return _create_with_new_key(
+        ApiToken,
+        user=user,
+        name=name,
+        created_at=now,
+        expires_at=now + datetime.timedelta(days=days),
+        replaces=replaces,
+    )
 
 
 @transaction.atomic
