@@ -1096,8 +1096,16 @@ class PaymentBatchAdmin(ActionFormMixin, ServiceAdminMixin, BigTableAdmin):
                 )
             except (ValidationError, PermissionDenied) as exc:
                 form.add_error("file", _error_text(exc))
+        report_url = None
+        if outcome is not None and outcome.report_job_id is not None:
+            report_url = reverse("job-download", args=[outcome.report_job_id])
         context = self._page(
-            request, batch, gettext("Reconcile with the bank's result file"), form=form, outcome=outcome
+            request,
+            batch,
+            gettext("Reconcile with the bank's result file"),
+            form=form,
+            outcome=outcome,
+            report_url=report_url,
         )
         return TemplateResponse(request, "admin/training/paymentbatch/reconcile.html", context)
 

@@ -477,11 +477,14 @@ class WorkerChangeForm(ServiceModelForm):
     new_position = forms.CharField(label=_("new position"), max_length=64, required=False)
     left_on = forms.DateField(label=_("left on"), required=False)
 
-    DETAIL_FIELDS = ("name", "occupation", "position", "education", "union_member")
+    # The bank and branch of the payout account: plain details (not personal data), saved by
+    # worker_update like the account itself; the disbursement file names them for the paying bank.
+    DETAIL_FIELDS = ("name", "occupation", "position", "education", "union_member", "bank_name", "bank_branch")  # fmt: skip
 
     class Meta:
         model = Worker
-        fields = ["name", "occupation", "position", "education", "union_member"]
+        fields = ["name", "occupation", "position", "education", "union_member", "bank_name", "bank_branch"]
+        help_texts = {"bank_branch": _("Change the bank and branch together with the account.")}
 
     def clean(self):
         data = super().clean()
@@ -552,7 +555,9 @@ class WorkerAdmin(ImportExportMixin, ServiceAdminMixin, BigTableAdmin):
         if obj is None:
             return [(None, {"fields": WorkerAddForm.Meta.fields})]
         # Never the birth date beside the masked number: it is exactly the masked middle eight digits.
-        identity = ["masked_id_number", "age", "gender", "masked_phone", "masked_bank_account"]
+        identity = [
+            "masked_id_number", "age", "gender", "masked_phone", ("masked_bank_account", "bank_name", "bank_branch"),
+        ]  # fmt: skip
         details = [
             "name",
             "occupation",

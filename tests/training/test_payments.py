@@ -377,3 +377,60 @@ def test_the_worker_gives_the_bank_and_branch_with_a_new_account(worker, beilun_
 def test_amounts_are_kept_to_the_fen(approved, city_approver):
     batch = batch_create(by=city_approver)
     assert batch.payments.get().amount == Decimal("1500.00")
+
+
+# --- Free text is cleaned like everywhere else ------------------------------------------------------------
+
+
+def _refused(call, field: str, label: str, char: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        call()
+    message = " ".join(caught.value.message_dict[field])
+    assert f"U+{ord(char):04X}" in message and message.startswith(label), message
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u0001"])
+def test_payment_texts_refuse_invisible_control_characters(
+    approved, city_approver, payment_clerk, reconciler, char
+):
+    _refused(lambda: batch_create(by=city_approver, note=f"六月{char}代发"), "note", "Note", char)
+    assert not PaymentBatch.objects.exists()
+    batch = batch_create(by=city_approver, note="  六月代发 ")
+    assert batch.note == "六月代发"
+    send(batch, payment_clerk)
+    _refused(
+        lambda: claims_pay(by=reconciler, batch_id=batch.pk, bank_reference=f"NB{char}1"),
+        "bank_reference",
+        "Bank reference",
+        char,
+    )
+    _refused(
+        lambda: claim_pay(by=reconciler, claim_id=approved.pk, reason=f"电话{char}确认"),
+        "reason",
+        "The reason",
+        char,
+    )
+    _refused(
+        lambda: claim_pay(
+            by=reconciler, claim_id=approved.pk, reason="电话确认", bank_reference=f"{char}NB1"
+        ),
+        "bank_reference",
+        "Bank reference",
+        char,
+    )
+    _refused(
+        lambda: claim_return(by=reconciler, claim_id=approved.pk, reason=f"户名{char}不符"),
+        "reason",
+        "The bank's reason",
+        char,
+    )
+    assert Payment.objects.get(claim=approved).status == PaymentStatus.PENDING
+    claim_return(by=reconciler, claim_id=approved.pk, reason="户名与账号不符")
+    _refused(
+        lambda: claim_account_reconfirm(by=city_approver, claim_id=approved.pk, reason=f"核实{char}无误"),
+        "reason",
+        "The reason",
+        char,
+    )
+    assert Payment.objects.get(claim=approved).account_reconfirmed_at is None
+    assert not AuditEvent.objects.filter(summary__contains=char).exists()

@@ -2,6 +2,8 @@
 
 import datetime
 import io
+import re
+from urllib.parse import unquote
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -207,3 +209,57 @@ def test_the_admin_page_uploads_the_file_and_lists_the_mismatches(client, sent, 
     html = client.post(url, {"file": upload}).content.decode()
     assert 'id="reconcile-problems"' in html and "1.00" not in html.split("reconcile-problems")[0][-10:]
     assert Payment.objects.filter(batch=sent, status=PaymentStatus.PAID).count() == 1
+
+
+def test_the_error_report_is_kept_for_download_with_the_accounts_masked(
+    client, sent, reconciler, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portal.models import Job
+
+    settings.MEDIA_ROOT = tmp_path
+    wrong_account = "6217000011112222333"
+    rows = lines_for(sent, over={0: {"amount": "1.00"}, 1: {"account": wrong_account}})
+    # The account as Excel keeps a number it took for one: the report masks it all the same.
+    rows[0][1] = int(ACCOUNT)
+    client.force_login(reconciler)
+    url = f"/admin/training/paymentbatch/{sent.pk}/reconcile/"
+    upload = SimpleUploadedFile("回盘.xlsx", xlsx_file(rows).getvalue())
+    html = client.post(url, {"file": upload}).content.decode()
+    job = Job.objects.get(kind="reconcile.batch")
+    assert job.created_by == reconciler and job.params["batch"] == sent.pk and job.result["not_matched"] == 2
+    link = f"/jobs/{job.pk}/download/"
+    assert f'href="{link}"' in html
+
+    response = client.get(link)
+    assert response.status_code == 200 and "错误报告" in unquote(response["Content-Disposition"])
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    lines = list(sheet.iter_rows(values_only=True))
+    assert len(lines) == 3 and lines[0][-1] == "错误"
+    text = " ".join(str(c) for line in lines for c in line)
+    assert not re.search(r"\d{12,}", text), text  # no account, whole or as Excel's rounded number
+    assert [line[1][:15] for line in lines[1:]] == ["6222 **** **** ", "6217 **** **** "]
+    assert lines[2][1] == "6217 **** **** 2333" and lines[1][2] == "1.00"
+    assert all(line[-1] for line in lines[1:])  # each line says what is wrong with it
+
+    # Nobody else's: another payment-staff member outside the job's scope does not get it.
+    from tests.factories import UserFactory, district
+
+    stranger = UserFactory(username="haishu_payments", role="district_staff", district=district("330203"))
+    client.force_login(stranger)
+    assert client.get(link).status_code == 404
+
+
+def test_a_clean_file_keeps_no_error_report(sent, reconciler):
+    from portal.models import Job
+
+    outcome = reconcile(sent, csv_file(lines_for(sent)), reconciler)
+    assert outcome.report is None and outcome.report_job_id is None
+    assert not Job.objects.filter(kind="reconcile.batch").exists()
+
+
+def test_a_mismatch_is_reported_on_the_column_that_differs(sent, reconciler):
+    rows = lines_for(sent, over={0: {"amount": "1499.00"}, 1: {"account": "6217000011112222333"}})
+    outcome = reconcile(sent, csv_file(rows), reconciler)
+    assert [(p.row, p.column) for p in outcome.problems] == [(2, "金额（元）"), (3, "收款账号")]

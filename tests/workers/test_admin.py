@@ -240,3 +240,41 @@ def test_typing_into_a_text_filter_keeps_the_other_filters_and_the_search(client
     hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
     assert hidden == {"district__id__exact": "2", "skill_level": "4", "q": "张"}
     assert 'name="enterprise_code"' in form
+
+
+def test_the_change_page_shows_and_changes_the_bank_and_branch_beside_the_masked_account(
+    client, beilun_clerk, firms
+):
+    from workers.services import worker_update
+
+    worker = register_worker(firms["beilun"], bank_account="6222021234567890123", position="焊工")
+    worker_update(by=None, worker_id=worker.pk, bank_name="中国工商银行", bank_branch="北仑支行")
+    login(client, beilun_clerk)
+    url = f"/admin/workers/worker/{worker.pk}/change/"
+    page = client.get(url)
+    html = page.content.decode()
+    assert "6222021234567890123" not in html
+    # One row of the identity fieldset: the masked account, then the bank and the branch.
+    row = html[html.index("field-masked_bank_account") :]
+    row = row[: row.index('<div class="form-row')] if '<div class="form-row' in row else row
+    assert "6222 **** **** 0123" in row and "中国工商银行" in row and "北仑支行" in row
+
+    form = {
+        **inline_data(page),
+        "name": worker.name, "occupation": "", "position": "焊工", "education": "", "new_phone": "",
+        "new_bank_account": "6217000011112222333", "bank_name": "中国建设银行", "bank_branch": "新碶支行",
+        "new_enterprise": "", "new_enterprise_from": "", "new_position": "", "left_on": "",
+    }  # fmt: skip
+    bad = client.post(url, {**form, "bank_branch": "新碶\u202e支行"})
+    assert bad.status_code == 200 and "U+202E" in bad.content.decode()
+    worker.refresh_from_db()
+    assert (worker.bank_account, worker.bank_branch) == ("6222021234567890123", "北仑支行")
+
+    response = client.post(url, form)
+    assert response.status_code == 302, re.findall(r"errorlist[^<]*<li>([^<]*)", response.content.decode())
+    worker.refresh_from_db()
+    assert (worker.bank_account, worker.bank_name, worker.bank_branch) == (
+        "6217000011112222333", "中国建设银行", "新碶支行",
+    )  # fmt: skip
+    event = AuditEvent.objects.filter(action="worker.update", actor=beilun_clerk).get()
+    assert event.data == {"fields": ["bank_account", "bank_branch", "bank_name"]}

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from portal.access import require_write_scope, restrict
 from portal.audit import audit_record
 from portal.models import AuditEvent
+from portal.text import clean_model_text, clean_text
 from training.choices import BatchStatus, ClaimStatus, PaymentStatus
 from training.models import Claim, Payment, PaymentBatch
 from training.models.payment import payment_reference
@@ -189,7 +190,8 @@ def batch_create(*, by, district_id: int | None = None, claim_ids=None, note: st
     The batch's ``held_back`` (reason -> claim references) says which claims were kept out and why.
     """
     _require_scope(by, district_id)
-    batch = PaymentBatch.objects.create(district_id=district_id, created_by=by, note=note.strip())
+    note = clean_model_text(PaymentBatch, "note", note)
+    batch = PaymentBatch.objects.create(district_id=district_id, created_by=by, note=note)
     outcome = _add_claims(by=by, batch=batch, claim_ids=claim_ids)
     if not outcome.changed:
         reasons = "; ".join(
@@ -497,7 +499,8 @@ def claims_pay(*, by, batch_id: int, claim_ids=None, bank_reference: str = "") -
     """
     batch = _locked_batch(batch_id)
     _require_payment_staff(by, batch, marking=True)
-    if not (bank_reference or "").strip():
+    bank_reference = clean_model_text(Payment, "bank_reference", bank_reference)
+    if not bank_reference:
         raise ValidationError({"bank_reference": [_("Give the reference of the bank's confirmation.")]})
     outcome = _mark_paid(by=by, batch=batch, claim_ids=claim_ids, bank_reference=bank_reference, via="bulk")
     if outcome.changed:
@@ -506,7 +509,7 @@ def claims_pay(*, by, batch_id: int, claim_ids=None, bank_reference: str = "") -
             action="batch.mark_paid",
             obj=batch,
             district_id=batch.district_id,
-            data={"paid": outcome.changed, "bank_reference": bank_reference.strip()},
+            data={"paid": outcome.changed, "bank_reference": bank_reference},
         )
     return outcome
 
@@ -528,7 +531,9 @@ def claim_pay(*, by, claim_id: int, reason: str, bank_reference: str = "") -> Cl
         raise ValidationError(_("Claim %(ref)s has already been paid.") % {"ref": claim.reference})
     batch = _locked_batch(_pending_payment_of(claim).batch_id)
     _require_payment_staff(by, batch, marking=True)
-    if not (reason or "").strip():
+    reason = clean_text(reason, field="reason", label=_("The reason"), multiline=True)
+    bank_reference = clean_model_text(Payment, "bank_reference", bank_reference)
+    if not reason:
         raise ValidationError({"reason": [_("Say why the payment is marked by hand.")]})
     outcome = _mark_paid(by=by, batch=batch, claim_ids=[claim_id], bank_reference=bank_reference, via="hand")
     if outcome.changed != 1:
@@ -538,8 +543,8 @@ def claim_pay(*, by, claim_id: int, reason: str, bank_reference: str = "") -> Cl
         action="payment.mark_paid",
         obj=batch,
         district_id=batch.district_id,
-        summary=reason.strip(),
-        data={"claim": claim.reference, "bank_reference": bank_reference.strip()},
+        summary=reason,
+        data={"claim": claim.reference, "bank_reference": bank_reference},
     )
     claim.refresh_from_db()
     return claim
@@ -567,7 +572,8 @@ def claim_return(*, by, claim_id: int, reason: str) -> Claim:
             % {"batch": batch.reference}
         )
     claim = Claim.objects.select_for_update().get(pk=claim_id)
-    reason = (reason or "").strip()
+    # The worker reads it on /me/: the shared text checks apply.
+    reason = clean_text(reason, field="reason", label=_("The bank's reason"), multiline=True)
     if not reason:
         raise ValidationError({"reason": [_("Give the bank's reason for the return.")]})
     payment = Payment.objects.select_for_update().get(pk=attempt.pk)
@@ -609,7 +615,7 @@ def claim_account_reconfirm(*, by, claim_id: int, reason: str) -> Claim:
     )
     if claim.status != ClaimStatus.RETURNED:
         raise ValidationError(_("Only a claim returned by the bank needs its account confirmed again."))
-    reason = (reason or "").strip()
+    reason = clean_text(reason, field="reason", label=_("The reason"), multiline=True)
     if not reason:
         raise ValidationError({"reason": [_("Say why the same account is right this time.")]})
     failed = (

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from portal.access import require_write_scope
 from portal.audit import audit_record
+from portal.text import clean_model_text
 from training.choices import EnrollmentStatus
 from training.models import Apprenticeship, Enrollment, TrainingProgram
 from workers.models import Employment, SkillCertificate, Worker
@@ -104,12 +105,13 @@ def apprenticeship_create(
     _require_write_scope(by, master.district_id)
     if ends_on <= starts_on:
         raise ValidationError({"ends_on": [_("The agreement must end after it starts.")]})
+    occupation = clean_model_text(Apprenticeship, "occupation", occupation)
     pair = Apprenticeship(
         master=master,
         apprentice=apprentice,
         enterprise_id=master.enterprise_id,
         district_id=master.district_id,
-        occupation=occupation.strip(),
+        occupation=occupation,
         skill_target=skill_target,
         starts_on=starts_on,
         ends_on=ends_on,

@@ -5,7 +5,9 @@ payment: our reference, the account, the amount, the result (paid or returned), 
 and, for a return, the reason. A line settles a payment only when reference, amount and account (by
 its keyed hash) all match a payment of this batch still waiting; every other line is reported and
 changes nothing. The lines go into a temporary table (COPY on PostgreSQL) and one UPDATE … FROM
-settles every matching payment, so 10,000 lines cost a handful of statements, not 10,000.
+settles every matching payment, so 10,000 lines cost a handful of statements, not 10,000. The problem
+lines go into an error report (accounts masked), kept as a finished job's file for download, as the
+imports' reports are.
 
 The batch row is locked first: two uploads of one file run one after the other, and the second finds
 every line already recorded. A file naming another batch is refused as a whole.
@@ -16,15 +18,18 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import PurePath
 from typing import IO
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.audit import audit_record
+from portal.jobs import job_create, job_finish
 from portal.masking import mask_bank_account
 from training.choices import BankResult, BatchStatus, ClaimStatus, PaymentStatus
 from training.models import Claim, Payment, PaymentBatch
@@ -94,6 +99,8 @@ class ReconcileOutcome:
     problems: list[RowError] = field(default_factory=list)
     bad: int = 0
     report: IO[bytes] | None = None
+    #: The finished job that keeps the error report for download (portal's /jobs/<id>/download/), if any.
+    report_job_id: int | None = None
 
     @property
     def changed(self) -> int:
@@ -133,6 +140,10 @@ def _text(raw: object) -> str:
 
 
 def _result(raw: object) -> str:
+    # The bank's own word as it stands first: a hit is one of RESULT_WORDS, so it holds nothing to refuse.
+    value = _RESULTS.get(raw.strip().casefold()) if isinstance(raw, str) else None
+    if value is not None:
+        return value
     value = _RESULTS.get(_text(raw).casefold())
     if value is None:
         raise ValidationError(
@@ -201,8 +212,30 @@ def _masked_cells(cells_row, positions: dict[str, int]):
     row = list(cells_row)
     at = positions.get("account")
     if at is not None and at < len(row) and not is_blank(row[at]):
-        row[at] = mask_bank_account(validators.normalise_bank_account(str(row[at])))
+        raw = row[at]
+        # A number cell (an account Excel took for a number) as its digits, not as 6.2220212e+18.
+        text = f"{raw:.0f}" if isinstance(raw, float) and raw.is_integer() else str(raw)
+        digits = validators.normalise_bank_account(text)
+        row[at] = mask_bank_account(digits)
     return row
+
+
+def _keep_report(*, by, batch: PaymentBatch, outcome: ReconcileOutcome) -> None:
+    """Keep the error report as a finished job's file, downloaded like the imports' error reports.
+
+    Its accounts are masked; the job has the batch's district, so it is scoped like the batch (its
+    creator, and staff who see that district).
+    """
+    job = job_create(
+        by=by,
+        kind="reconcile.batch",
+        district_id=batch.district_id,
+        params={"batch": batch.pk, "file_name": PurePath(outcome.file_name).name},
+    )
+    name = f"{PurePath(outcome.file_name).stem or batch.reference}-错误报告.xlsx"
+    job_finish(job.pk, result=outcome.as_json(), output=File(outcome.report, name=name))
+    outcome.report.seek(0)
+    outcome.report_job_id = job.pk
 
 
 @transaction.atomic
@@ -263,12 +296,12 @@ def batch_reconcile_file(*, by, batch_id: int, stream: IO[bytes], file_name: str
     _load_lines(list(lines.values()))
     try:
         mismatched = _mismatches(batch)
-        for payment_id, message, already in mismatched:
+        for payment_id, column, message, already in mismatched:
             line = lines[payment_id]
             if already:
                 outcome.already += 1
             else:
-                problems.setdefault(line.row, []).append(("reference", message))
+                problems.setdefault(line.row, []).append((column, message))
         _lock_claims(batch)
         now = timezone.now()
         settled = _settle(batch, now)
@@ -303,6 +336,7 @@ def batch_reconcile_file(*, by, batch_id: int, stream: IO[bytes], file_name: str
         report.add(number, cells_shown, "; ".join(f"{c}：{m}" for c, m in headed))
     if report.rows:
         outcome.report = report.save()
+        _keep_report(by=by, batch=batch, outcome=outcome)
     audit_record(
         actor=by,
         action="batch.reconcile",
@@ -357,8 +391,9 @@ def _drop_lines() -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {LINES_TABLE}")
 
 
-def _mismatches(batch: PaymentBatch) -> list[tuple[int, str, bool]]:
-    """(payment id, why the line changes nothing, whether it only repeats what is recorded): one query."""
+def _mismatches(batch: PaymentBatch) -> list[tuple[int, str, str, bool]]:
+    """(payment id, the column at fault, why the line changes nothing, whether it only repeats what is
+    recorded): one query."""
     payment = Payment._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -376,28 +411,20 @@ def _mismatches(batch: PaymentBatch) -> list[tuple[int, str, bool]]:
     out = []
     for payment_id, pk, same_amount, same_account, status, result, amount in found:
         if pk is None:
-            out.append((payment_id, _("No payment of this batch has this reference."), False))
+            out.append((payment_id, "reference", _("No payment of this batch has this reference."), False))
         elif not same_amount:
-            out.append(
-                (
-                    payment_id,
-                    _("The amount differs from the payment's %(amount)s yuan.") % {"amount": amount},
-                    False,
-                )
-            )
+            message = _("The amount differs from the payment's %(amount)s yuan.") % {"amount": amount}
+            out.append((payment_id, "amount", message, False))
         elif not same_account:
-            out.append((payment_id, _("The account differs from the one the payment was sent to."), False))
+            message = _("The account differs from the one the payment was sent to.")
+            out.append((payment_id, "account", message, False))
         elif status == result:
-            out.append((payment_id, "", True))  # the same file again, or a line already recorded
+            out.append((payment_id, "reference", "", True))  # the same file again, or a line already recorded
         else:
-            out.append(
-                (
-                    payment_id,
-                    _("The payment is already recorded as %(status)s; the line says otherwise.")
-                    % {"status": PaymentStatus(status).label},
-                    False,
-                )
-            )
+            message = _("The payment is already recorded as %(status)s; the line says otherwise.") % {
+                "status": PaymentStatus(status).label
+            }
+            out.append((payment_id, "result", message, False))
     return out
 
 
