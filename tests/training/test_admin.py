@@ -758,3 +758,17 @@ def test_a_district_clerk_reads_a_rule_and_its_versions_without_changing_them(
     response = client.post(f"/admin/training/subsidyrule/{rule.pk}/change/", _rule_form(rule, amount="1"))
     assert response.status_code == 403
     assert SubsidyRule.objects.get(pk=rule.pk).amount == 1000
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u0001"])
+def test_a_programme_name_with_a_control_character_is_refused_by_the_form_the_admin_saves_with(program, char):
+    """Programmes are kept in the admin, whose ModelForm runs the model's full_clean (no service)."""
+    from django.core.exceptions import ValidationError
+
+    program.name = f"数控{char}车工班"
+    with pytest.raises(ValidationError) as caught:
+        program.full_clean()
+    assert "name" in caught.value.message_dict
+    program.name, program.provider_school = "  数控车工班 ", " 宁波技师学院  "
+    program.full_clean()
+    assert (program.name, program.provider_school) == ("数控车工班", "宁波技师学院")

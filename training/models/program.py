@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.access import ScopedQuerySet
+from portal.text import clean_model_texts
 from training.choices import EnrollmentStatus, ProgramType
 from workers.choices import SkillLevel
 
@@ -54,6 +55,15 @@ class TrainingProgram(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    #: Free text checked by portal.text (the admin's form saves programmes through full_clean, not a service).
+    TEXT_FIELDS = ("name", "provider_school", "occupation")
+
+    def clean(self):
+        super().clean()
+        values = {name: getattr(self, name) for name in self.TEXT_FIELDS}
+        for name, value in clean_model_texts(type(self), values).items():
+            setattr(self, name, value)
 
     @property
     def reference(self) -> str:
