@@ -20,7 +20,11 @@ from portal.choices import Role
 from portal.limits import LimitReached
 from tests.factories import EnterpriseFactory, UserFactory, district, make_id_number, register_worker
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"
 APPLICATIONS = "/api/mediation/applications/"
