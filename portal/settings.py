@@ -276,7 +276,7 @@ UPLOAD_ZIP_MAX_ENTRY_MB = env_int("UPLOAD_ZIP_MAX_ENTRY_MB", 1024, minimum=1, ma
 UPLOAD_ZIP_MAX_TOTAL_MB = env_int("UPLOAD_ZIP_MAX_TOTAL_MB", 2048, minimum=1, maximum=32 * 1024)
 UPLOAD_ZIP_MAX_RATIO = env_int("UPLOAD_ZIP_MAX_RATIO", 100, minimum=10, maximum=10_000)
 # One spreadsheet row (its XML in a workbook, its text in a CSV file) and one cell's text: a file with a
-# bigger one is refused, naming the row, before it is held in memory (workers/importing/reading.py).
+# bigger one is refused, naming the row, before it is held in memory (portal/spreadsheets/reading.py).
 UPLOAD_ROW_MAX_KB = env_int("UPLOAD_ROW_MAX_KB", 1024, minimum=16, maximum=64 * 1024)
 UPLOAD_CELL_MAX_CHARS = env_int("UPLOAD_CELL_MAX_CHARS", 32_767, minimum=256, maximum=1_000_000)
 # Uploaded files readable by the portal's user only.

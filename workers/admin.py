@@ -15,13 +15,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
+from portal import spreadsheets as importing
 from portal.access import Action, as_scope, can_access
 from portal.admin_mixins import ScopedAdminMixin, ServiceAdminMixin, ServiceModelForm
 from portal.choices import JobStatus
 from portal.jobs import JobNotQueued
 from portal.models import Job
 from portal.paginator import EstimatedCountPaginator
-from workers import exporting, importing, resources, services
+from portal.spreadsheets import columns, exporting
+from workers import resources, services
 from workers.models import (
     CraftsmanAward,
     CraftsmanTitle,
@@ -72,9 +74,9 @@ class _QueryOnlyChangeList:
 
 
 class ImportExportMixin:
-    """导入, 下载模板 and 导出 on a registry list; the work itself is in workers.importing and workers.exporting."""
+    """导入, 下载模板 and 导出 on a registry list; the work itself is in portal.spreadsheets."""
 
-    resource_class: type[resources.PortalResource]
+    resource_class: type[columns.PortalResource]
     importer_key: str
     change_list_template = "admin/workers/import_export_change_list.html"
 

@@ -13,12 +13,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from portal.masking import mask_id_number
+from portal.spreadsheets.pipeline import CHUNK_ROWS, NEW, SAME, Importer, Planned, RowError, action_label
+from portal.spreadsheets.seen import FirstSeen
 from workers.choices import SkillLevel
-from workers.importing import cells
-from workers.importing.lookups import workers_by_hash
-from workers.importing.pipeline import CHUNK_ROWS, NEW, SAME, Importer, Planned, RowError, action_label
-from workers.importing.seen import FirstSeen
-from workers.importing.worker import BATCH, id_number, short_text
+from workers.importers import cells
+from workers.importers.lookups import workers_by_hash
+from workers.importers.worker import BATCH, id_number, short_text
 from workers.models import SkillCertificate, Worker
 from workers.resources import SkillCertificateResource
 from workers.services import skill_levels_refresh

@@ -32,9 +32,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from portal.access import Level, Scope, as_scope
 from portal.audit import audit_record
-from workers.importing.cells import message_of
-from workers.importing.reading import FileProblem, is_blank, open_table
-from workers.resources import PortalResource, escape_formula
+from portal.spreadsheets.cells import message_of
+from portal.spreadsheets.columns import PortalResource, escape_formula
+from portal.spreadsheets.reading import FileProblem, is_blank, open_table
 
 CHUNK_ROWS = 2000
 PREVIEW_ROWS = 20

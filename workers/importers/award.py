@@ -11,12 +11,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from portal.masking import mask_id_number
+from portal.spreadsheets.pipeline import NEW, SAME, Importer, Planned, RowError, action_label
+from portal.spreadsheets.seen import FirstSeen
 from workers.choices import Nomination
-from workers.importing import cells
-from workers.importing.lookups import TitleReader, workers_by_hash
-from workers.importing.pipeline import NEW, SAME, Importer, Planned, RowError, action_label
-from workers.importing.seen import FirstSeen
-from workers.importing.worker import BATCH, id_number
+from workers.importers import cells
+from workers.importers.lookups import TitleReader, workers_by_hash
+from workers.importers.worker import BATCH, id_number
 from workers.models import CraftsmanAward, Worker
 from workers.resources import CraftsmanAwardResource
 

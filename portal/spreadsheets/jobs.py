@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import PurePath
 
+from celery import shared_task
 from django.conf import settings
 from django.core.files import File
 from django.utils import translation
@@ -13,19 +14,19 @@ from django.utils.translation import gettext as _
 from portal.choices import JobStatus
 from portal.jobs import job_claimed, job_create, job_fail, job_finish, job_progress, job_submit
 from portal.models import Job
-from workers.importing.award import CraftsmanAwardImporter
-from workers.importing.certificate import SkillCertificateImporter
-from workers.importing.enterprise import EnterpriseImporter
-from workers.importing.pipeline import Importer, Outcome, RegistryChanged, run_import
-from workers.importing.reading import FileProblem, open_table
-from workers.importing.worker import WorkerImporter
+from portal.spreadsheets.pipeline import Importer, Outcome, RegistryChanged, run_import
+from portal.spreadsheets.reading import FileProblem, open_table
 
 log = logging.getLogger(__name__)
 
-IMPORTERS: dict[str, type[Importer]] = {
-    cls.key: cls
-    for cls in (EnterpriseImporter, WorkerImporter, SkillCertificateImporter, CraftsmanAwardImporter)
-}
+#: The formats by key (jobs, previews, the admin's import page); each app registers its own in its
+#: AppConfig.ready (register_importer), so this framework knows no app.
+IMPORTERS: dict[str, type[Importer]] = {}
+
+
+def register_importer(importer: type[Importer]) -> None:
+    IMPORTERS.setdefault(importer.key, importer)
+
 
 # Default of settings.IMPORT_BACKGROUND_ROWS: files with more data rows than this are checked and
 # written by a Celery task; smaller ones get a preview in the request.
@@ -177,10 +178,17 @@ def _run_claimed(job: Job) -> None:
     Job.objects.filter(pk=job.pk).update(input_file="")
 
 
+# acks_late is safe: a task redelivered after its worker died finds the job already claimed and does
+# nothing (portal.jobs.job_claim), and an import is all-or-nothing and idempotent. A dead worker's job
+# is failed by the stale-job reaper and can be retried. The name is the one it was registered under
+# when the pipeline lived in workers/, so queued messages still find it.
+@shared_task(name="workers.import_run", acks_late=True)
+def import_run(job_id: int) -> None:
+    import_job_run(job_id)
+
+
 def import_submit(job: Job, **options) -> None:
     """Queue the import (after commit); in the embedded default it runs right away, inline."""
-    from workers.tasks import import_run
-
     job_submit(job, import_run, **options)
 
 

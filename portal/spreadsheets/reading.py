@@ -202,7 +202,7 @@ OPENPYXL_MAX_BYTES = 16 << 20
 
 
 def _xlsx_rows(stream):
-    from workers.importing.xlsx import Refused, RowTooLarge, Unsupported, XlsxBook
+    from portal.spreadsheets.xlsx import Refused, RowTooLarge, Unsupported, XlsxBook
 
     try:
         try:
@@ -243,7 +243,7 @@ def _small_enough_for_openpyxl(stream) -> bool:
 
 def _undamaged(rows):
     """The rows, or a FileProblem when the damage (or a row too large) shows only further down the sheet."""
-    from workers.importing.xlsx import RowTooLarge
+    from portal.spreadsheets.xlsx import RowTooLarge
 
     try:
         yield from rows

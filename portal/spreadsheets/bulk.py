@@ -26,7 +26,7 @@ def check_columns(model, columns: Sequence[str], *, with_id: bool) -> None:
     if expected != set(columns):
         raise RuntimeError(
             f"The import's COPY into {model._meta.db_table} names {sorted(columns)} but the table has "
-            f"{sorted(expected)}; update workers/importing to fill the new columns."
+            f"{sorted(expected)}; update workers/importers to fill the new columns."
         )
 
 

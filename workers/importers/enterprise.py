@@ -13,11 +13,11 @@ from typing import NamedTuple
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from workers.importing import cells
-from workers.importing.lookups import DistrictReader
-from workers.importing.pipeline import NEW, SAME, UPDATE, Importer, Planned, RowError, action_label
-from workers.importing.seen import FirstSeen
-from workers.importing.worker import BATCH, CreditCodes, short_text
+from portal.spreadsheets.pipeline import NEW, SAME, UPDATE, Importer, Planned, RowError, action_label
+from portal.spreadsheets.seen import FirstSeen
+from workers.importers import cells
+from workers.importers.lookups import DistrictReader
+from workers.importers.worker import BATCH, CreditCodes, short_text
 from workers.models import Enterprise
 from workers.resources import EnterpriseResource
 

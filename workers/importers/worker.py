@@ -19,13 +19,14 @@ from django.utils.translation import gettext as _
 
 from portal import crypto
 from portal.masking import mask_id_number, mask_phone
+from portal.spreadsheets import bulk
+from portal.spreadsheets.cells import message_of
+from portal.spreadsheets.pipeline import NEW, SAME, UPDATE, Importer, Planned, RowError, action_label
+from portal.spreadsheets.reading import is_blank
+from portal.spreadsheets.seen import FirstSeen
 from workers import validators
-from workers.importing import bulk, cells
-from workers.importing.cells import message_of
-from workers.importing.lookups import EnterpriseCache, district_names
-from workers.importing.pipeline import NEW, SAME, UPDATE, Importer, Planned, RowError, action_label
-from workers.importing.reading import is_blank
-from workers.importing.seen import FirstSeen
+from workers.importers import cells
+from workers.importers.lookups import EnterpriseCache, district_names
 from workers.models import Employment, Worker
 from workers.resources import WorkerResource
 

@@ -7,7 +7,7 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from workers.importing import cells
+from workers.importers import cells
 from workers.models import District, Enterprise
 
 
