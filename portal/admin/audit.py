@@ -1,4 +1,4 @@
-"""Admin of users, the audit review page, and the admin site's Chinese titles."""
+"""The audit review page: the audit log, filtered, scoped, exported, each event linked to its record."""
 
 import datetime
 import re
@@ -14,7 +14,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.access import as_scope, restrict
-from portal.admin_mixins import ScopedAdminMixin
+from portal.admin.filters import InputFilter, ScopedDistrictFilter
+from portal.admin.importexport import ImportExportMixin
+from portal.admin.mixins import ScopedAdminMixin
 from portal.audit import ACTION_FAMILIES, family_label
 from portal.audit_labels import action_label, detail_rows
 from portal.choices import STAFF_ROLES
@@ -22,18 +24,6 @@ from portal.models import AuditEvent, User
 from portal.paginator import EstimatedCountPaginator
 from portal.resources import AuditEventResource
 from portal.selectors import audit_actions_recorded
-
-# The registry's export machinery and filters serve the audit log too (workers.admin registers its own
-# models on import; it imports nothing from this module).
-from workers.admin import ImportExportMixin, InputFilter, ScopedDistrictFilter
-
-admin.site.site_header = _("Industrial-Worker Reform Portal")
-admin.site.site_title = _("Reform portal administration")
-admin.site.index_title = _("Records")
-
-
-# Accounts (created and changed by user administrators only) live in portal/accounts/admin.py.
-from portal.accounts import admin as _accounts_admin  # noqa: E402, F401
 
 # --- The audit review page ------------------------------------------------------------------------------
 
