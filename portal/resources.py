@@ -1,6 +1,6 @@
 """Spreadsheet columns of the audit log's export: Chinese headers, local times, formulas escaped.
 
-The columns and the export machinery are the registry's (workers.resources, portal.spreadsheets.exporting), so
+The columns and the export machinery are the shared ones (portal.spreadsheets.columns and .exporting), so
 the audit log exports exactly as the registry lists do: the admin list as filtered, in the request
 or, when large, as a background job; and the export is itself audited ("export.audit_events").
 """
