@@ -1,10 +1,10 @@
-"""Signal receivers of the self-service; connected when portal.models imports the self-service models."""
+"""Signal receivers of the self-service; connected by SelfserviceConfig.ready."""
 
 from axes.models import AccessAttempt
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
-from portal.selfservice.identity import lockout_key
+from selfservice.identity import lockout_key
 
 
 @receiver(user_logged_in, dispatch_uid="selfservice-reset-own-failures")

@@ -5,14 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from mediation.choices import DisputeType
-from portal.forms import LoginForm
-from portal.selfservice.uploads import check_receipt
+from portal.forms import LoginForm, NewPasswordForm, ServiceErrorsMixin
+from selfservice.uploads import check_receipt
 from training.choices import Degree
 
 # Phones show a numeric keypad for these, and never "correct" or capitalise what is typed.
@@ -20,19 +19,8 @@ _ID_ATTRS = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck"
 _DIGITS = {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
 
 
-class ServiceErrorsMixin:
-    """Put a service's ValidationError on the fields it names; unknown fields go to the whole form."""
-
-    def add_service_error(self, error: ValidationError) -> None:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.message_dict.items():
-                self.add_error(field if field in self.fields else None, errors)
-        else:
-            self.add_error(None, error.messages)
-
-
 class IdNumberLoginForm(LoginForm):
-    """The shell's login form; workers type their ID number as the user name (portal.selfservice.auth)."""
+    """The shell's login form; workers type their ID number as the user name (selfservice.auth)."""
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
@@ -52,29 +40,6 @@ class ActivationForm(forms.Form):
         help_text=_("The number your enterprise or union gave the union for you."),
         widget=forms.TextInput(attrs={**_DIGITS, "type": "tel", "autocomplete": "tel"}),
     )
-
-
-class NewPasswordForm(ServiceErrorsMixin, forms.Form):
-    new_password1 = forms.CharField(
-        label=_("New password"),
-        strip=False,
-        help_text=_(
-            "At least 8 characters, not only digits, and not your ID number, birth date or phone number."
-        ),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    new_password2 = forms.CharField(
-        label=_("New password again"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-    def clean(self):
-        cleaned = super().clean()
-        first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
-        if first and second and first != second:
-            self.add_error("new_password2", _("The two passwords differ."))
-        return cleaned
 
 
 class CodeRedeemForm(NewPasswordForm):

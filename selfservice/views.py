@@ -25,21 +25,21 @@ from mediation import services as mediation_services
 from mediation.choices import CaseSource
 from mediation.models import DisputeCase
 from portal.access import restrict
-from portal.models import BankAccountChange
-from portal.selfservice import selectors, services
-from portal.selfservice.forms import (
+from portal.forms import NewPasswordForm
+from portal.views import LoginView, is_worker, role_required
+from selfservice import selectors, services
+from selfservice.forms import (
     ActivationForm,
     BankAccountForm,
     CodeRedeemForm,
     IdNumberLoginForm,
     MediationForm,
-    NewPasswordForm,
     SubsidyChooseForm,
     TuitionForm,
 )
-from portal.selfservice.sms import sms_backend
-from portal.selfservice.throttle import ADDRESS_THROTTLED, attempt_allowed, attempt_failed
-from portal.views import LoginView, is_worker, role_required
+from selfservice.models import BankAccountChange
+from selfservice.sms import sms_backend
+from selfservice.throttle import ADDRESS_THROTTLED, attempt_allowed, attempt_failed
 from training.choices import ClaimKind
 from training.models import Claim
 from training.services import claim_submit
@@ -90,7 +90,7 @@ def activate(request):
         elif services.has_account(worker.pk):
             form.add_error(None, services.ALREADY_ACTIVE)
         else:
-            # The seam for an SMS check of the phone (portal/selfservice/sms.py); refuses while unbuilt.
+            # The seam for an SMS check of the phone (selfservice/sms.py); refuses while unbuilt.
             sms_backend()
             request.session[ACTIVATION_SESSION_KEY] = {"worker_id": worker.pk, "at": time.time()}
             return redirect("activate-password")
@@ -120,7 +120,7 @@ def activate_password(request):
             form.add_service_error(exc)
         else:
             request.session.pop(ACTIVATION_SESSION_KEY, None)
-            login(request, user, backend="portal.selfservice.auth.IdNumberBackend")
+            login(request, user, backend="selfservice.auth.IdNumberBackend")
             messages.success(request, _("Your account is ready. From now on, sign in with your ID number."))
             return redirect("me")
     return render(request, "portal/account/activate_password.html", {"form": form})
@@ -148,7 +148,7 @@ def activate_with_code(request):
                 attempt_failed(request, identifier)
             form.add_service_error(exc)
         else:
-            login(request, user, backend="portal.selfservice.auth.IdNumberBackend")
+            login(request, user, backend="selfservice.auth.IdNumberBackend")
             messages.success(
                 request, _("Your new password is set. From now on, sign in with your ID number.")
             )

@@ -1,6 +1,7 @@
 """Self-service records: one-time activation codes, bank-account changes awaiting a clerk, notice markers.
 
-An app-less module: portal/models.py imports it, so these models belong to the ``portal`` app.
+They were the ``portal`` app's until the self-service pages became their own app: the tables keep
+their old names (db_table), so the move changed no data (migrations 0001 here and portal 0008).
 """
 
 from django.db import models
@@ -34,6 +35,7 @@ class ActivationCode(models.Model):
     scope_district_path = "worker__district"
 
     class Meta:
+        db_table = "portal_activationcode"
         verbose_name = _("activation code")
         verbose_name_plural = _("activation codes")
         ordering = ["-created_at", "-id"]
@@ -94,6 +96,7 @@ class BankAccountChange(models.Model):
     scope_worker_path = "worker"
 
     class Meta:
+        db_table = "portal_bankaccountchange"
         verbose_name = _("bank account change")
         verbose_name_plural = _("bank account changes")
         ordering = ["-requested_at", "-id"]
@@ -129,12 +132,9 @@ class NoticeMarker(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        db_table = "portal_noticemarker"
         verbose_name = _("notice marker")
         verbose_name_plural = _("notice markers")
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.last_read_event_id}"
-
-
-# No AppConfig of our own: the receivers connect when this module is imported by portal.models.
-from portal.selfservice import signals  # noqa: E402, F401

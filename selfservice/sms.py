@@ -4,7 +4,7 @@ To plug one in, set ``WORKER_ACTIVATION_SMS_BACKEND`` to the dotted path of a cl
 :class:`ActivationSmsBackend`. The activation flow will then, after the ID number, name and phone
 matched, call ``send_code`` with the phone on file and ask the worker for the code before they may
 set a password; ``check_code`` decides. Backends receive the phone number, never the ID number, and
-must not log either. Until that second step is built (portal/selfservice/views.py, ``activate``),
+must not log either. Until that second step is built (selfservice/views.py, ``activate``),
 configuring a backend is refused at the first activation rather than silently ignored.
 """
 

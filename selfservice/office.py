@@ -15,10 +15,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from portal.access import Action, restrict, scope_for
-from portal.models import BankAccountChange
-from portal.selfservice import selectors, services
-from portal.selfservice.forms import IssueCodeForm, RejectForm
 from portal.views import role_required, works_in_admin
+from selfservice import selectors, services
+from selfservice.forms import IssueCodeForm, RejectForm
+from selfservice.models import BankAccountChange
 from workers.models import Worker
 from workers.services import worker_by_id_number
 
@@ -164,7 +164,7 @@ def issue_code_for_worker(request, worker_id: int):
 @office_page
 def claim_receipt(request, claim_id: int):
     """A receipt for staff whose scope covers the claim (the worker has their own page for it)."""
-    from portal.selfservice.views import serve_receipt
+    from selfservice.views import serve_receipt
     from training.models import Claim
 
     claim = get_object_or_404(restrict(Claim.objects.select_related("tuition"), request.user), pk=claim_id)

@@ -25,8 +25,8 @@ from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from portal.selfservice.auth import LockoutBackend
-from portal.selfservice.identity import client_ip
+from selfservice.auth import LockoutBackend
+from selfservice.identity import client_ip
 
 #: Set on a request refused by the per-address throttle; the lockout page then says why.
 ADDRESS_THROTTLED = "portal_address_throttled"

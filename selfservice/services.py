@@ -21,8 +21,9 @@ from django.utils.translation import gettext_lazy
 from portal.access import Action, as_scope, restrict
 from portal.audit import audit_record
 from portal.choices import Role
-from portal.models import ActivationCode, BankAccountChange, BankAccountChangeStatus, User
-from portal.selfservice.identity import normalise_name, worker_username
+from portal.models import User
+from selfservice.identity import normalise_name, worker_username
+from selfservice.models import ActivationCode, BankAccountChange, BankAccountChangeStatus
 from workers.models import Worker
 from workers.services import clean_bank_account, worker_by_id_number, worker_update
 from workers.validators import normalise_id_number, normalise_phone

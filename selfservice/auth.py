@@ -8,7 +8,7 @@ from django.contrib.auth.backends import BaseBackend
 
 from portal.choices import Role
 from portal.crypto import blind_index
-from portal.selfservice.identity import looks_like_id_number
+from selfservice.identity import looks_like_id_number
 from workers.validators import normalise_id_number
 
 

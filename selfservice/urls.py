@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.selfservice import office, views
+from selfservice import office, views
 
 urlpatterns = [
     path("activate/", views.activate, name="activate"),

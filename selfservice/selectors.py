@@ -20,7 +20,8 @@ from mediation import deadlines
 from mediation.choices import CaseSource, CaseStatus
 from mediation.models import CaseEvent, DisputeCase
 from portal.access import Action, restrict
-from portal.models import AuditEvent, BankAccountChange, BankAccountChangeStatus, NoticeMarker
+from portal.models import AuditEvent
+from selfservice.models import BankAccountChange, BankAccountChangeStatus, NoticeMarker
 from training import rules
 from training import selectors as training_selectors
 from training.choices import ClaimStatus
@@ -261,7 +262,7 @@ def notice_events(worker_id: int):
             object_id__in=_ids_as_text(DisputeCase.objects.filter(applicants=worker_id)),
         )
         | Q(
-            object_type="portal.bankaccountchange",
+            object_type="selfservice.bankaccountchange",
             action__in=BANK_NOTICE_ACTIONS,
             object_id__in=_ids_as_text(BankAccountChange.objects.filter(worker_id=worker_id)),
         )
@@ -362,9 +363,9 @@ def notices_for(user, worker_id: int, *, limit: int = 20) -> list[Notice]:
         )
     }
     changes = {}
-    if by_type.get("portal.bankaccountchange"):
+    if by_type.get("selfservice.bankaccountchange"):
         changes = {
-            c.pk: c for c in BankAccountChange.objects.filter(pk__in=by_type["portal.bankaccountchange"])
+            c.pk: c for c in BankAccountChange.objects.filter(pk__in=by_type["selfservice.bankaccountchange"])
         }
     notices = []
     for event in events:
@@ -379,7 +380,7 @@ def notices_for(user, worker_id: int, *, limit: int = 20) -> list[Notice]:
         elif event.object_type == "mediation.disputecase" and pk in cases:
             text, bad = _case_text(event.action, cases[pk], event)
             url = reverse("me-case", args=[pk])
-        elif event.object_type == "portal.bankaccountchange" and pk in changes:
+        elif event.object_type == "selfservice.bankaccountchange" and pk in changes:
             text, bad = _bank_text(event.action, changes[pk], event)
             url = reverse("me-bank-account")
         else:
