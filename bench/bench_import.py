@@ -6,7 +6,7 @@
 Creates its own database (bench/common.py), migrates it, registers one enterprise per 17 workers,
 writes the same valid worker rows as an XLSX from openpyxl (inline strings, no <dimension>), as an
 XLSX laid out as Excel saves it (shared strings, a dimension, styled date serials) and as a CSV,
-and imports each through workers.importing.run_import —
+and imports each through portal.spreadsheets.run_import —
 the functions the admin's import page and the background task call — printing validated rows/s
 (the check: read, normalise, validate, one or two queries per chunk) and written rows/s (the write
 transaction: bulk inserts of workers and their employments). Then the physical limit: the same rows,
@@ -221,8 +221,8 @@ def empty_registry() -> None:
 
 
 def run(path: Path, *, write: bool):
-    from workers.importing import run_import
-    from workers.importing.worker import WorkerImporter
+    from portal.spreadsheets import run_import
+    from workers.importers.worker import WorkerImporter
 
     with path.open("rb") as stream, stopwatch() as elapsed:
         outcome = run_import(WorkerImporter(), stream, path.name, write=write)

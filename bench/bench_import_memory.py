@@ -7,7 +7,7 @@
 Creates its own database (bench/common.py), migrates it and registers one enterprise per 17 workers of
 the largest size; a file of n rows names n / 17 of them. For each size and format it writes a valid worker file to disk row by row (the
 generator never holds the rows), then imports it in a fresh Python process through
-workers.importing.run_import with write=True, the function the admin's import page and the background
+portal.spreadsheets.run_import with write=True, the function the admin's import page and the background
 job call: the check in chunks, then the one write transaction. The child samples its resident memory
 after every chunk and prints, as JSON, the RSS after start-up, the peak during the check, the peak
 overall (VmHWM), and the rows/s of each phase. Not part of CI.
@@ -103,8 +103,8 @@ def child(url: str, path: Path) -> None:
     from django.conf import settings
 
     settings.DEBUG = False  # no query log growing with every statement
-    from workers.importing import run_import
-    from workers.importing.worker import WorkerImporter
+    from portal.spreadsheets import run_import
+    from workers.importers.worker import WorkerImporter
 
     empty_registry()
     started_mb = _status_mb("VmRSS")

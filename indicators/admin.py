@@ -13,7 +13,7 @@ from indicators.models import IndicatorRun, IndicatorValue, Target
 from indicators.periods import Period
 from indicators.resources import TargetResource
 from portal.access import as_scope
-from portal.admin_mixins import ScopedAdminMixin
+from portal.admin.mixins import ScopedAdminMixin
 from portal.jobs import JobNotQueued
 
 

@@ -1,6 +1,6 @@
 """Admin of mediation: committees with their members, cases with their timeline and workflow steps.
 
-Scoped like every admin (portal/admin_mixins.py), applicants' ID numbers masked, and every write a
+Scoped like every admin (portal/admin/mixins.py), applicants' ID numbers masked, and every write a
 service call: a case is added through case_apply and moves only through the step pages, which are
 the services' forms. A POST that fails anywhere (the form, an inline, a service) leaves nothing.
 """
@@ -31,8 +31,10 @@ from mediation.models import CaseEvent, CommitteeMember, DisputeCase, MediationC
 from mediation.resources import DisputeCaseResource
 from mediation.services.committees import members_check
 from portal.access import Action, can_access
-from portal.admin_mixins import ServiceAdminMixin, ServiceModelForm
-from workers.admin import BigTableAdmin, ImportExportMixin, ScopedDistrictFilter
+from portal.admin.bigtable import BigTableAdmin
+from portal.admin.filters import ScopedDistrictFilter
+from portal.admin.importexport import ImportExportMixin
+from portal.admin.mixins import ServiceAdminMixin, ServiceModelForm
 from workers.models import Worker
 
 

@@ -26,9 +26,10 @@ from mediation.choices import CaseSource, DisputeType
 from mediation.filters import DisputeCaseFilterSet, MediationCommitteeFilterSet
 from mediation.models import CaseEvent, CommitteeMember, DisputeCase, MediationCommittee
 from portal.access import Action, Level, as_scope, restrict
-from portal.api.permissions import ScopedModelPermissions
+from portal.api.permissions import ChangeActionPermissions, ScopedModelPermissions
+from portal.api.serializers import MaskedField, ServiceInputSerializer
+from portal.api.viewsets import ServiceViewSet
 from portal.masking import mask_id_number
-from workers.api import ChangeActionPermissions, MaskedField, ServiceInputSerializer, ServiceViewSet
 
 APPLICATION_THROTTLE_SCOPE = "mediation_applications"
 DEFAULT_APPLICATION_RATE = "10/hour"

@@ -9,9 +9,9 @@ class MediationConfig(AppConfig):
     verbose_name = _("Labour-dispute mediation")
 
     def ready(self):
-        # The registry's import pipeline finds formats by key (jobs, previews, the admin's import page);
+        # The shared import pipeline finds formats by key (jobs, previews, the admin's import page);
         # transferred-case lists are one more format.
         from mediation.importing import DisputeCaseImporter
-        from workers.importing import IMPORTERS
+        from portal.spreadsheets import register_importer
 
-        IMPORTERS.setdefault(DisputeCaseImporter.key, DisputeCaseImporter)
+        register_importer(DisputeCaseImporter)

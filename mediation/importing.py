@@ -1,6 +1,6 @@
 """Importing transferred cases (移交案件清单) from an arbitration commission or a court: one row per case.
 
-Runs in the registry's import pipeline (workers/importing/pipeline.py: check in chunks, preview, write
+Runs in the registry's import pipeline (portal/spreadsheets/pipeline.py: check in chunks, preview, write
 everything in one transaction, an error report of the bad rows). Each row is keyed on its source and
 the transferring body's own case number, so importing the same list twice adds nothing. A new row
 leaves what case_apply would: an applied case, numbered in its district and year, due 15 days after
@@ -25,12 +25,12 @@ from mediation.models import CaseApplicant, CaseEvent, DisputeCase
 from mediation.numbering import numbers_draw
 from mediation.resources import DisputeCaseResource
 from portal.masking import mask_id_number
+from portal.spreadsheets.pipeline import NEW, SAME, Importer, Planned, RowError, action_label
+from portal.spreadsheets.seen import FirstSeen
 from workers import validators
-from workers.importing import cells
-from workers.importing.lookups import EnterpriseCache, workers_by_hash
-from workers.importing.pipeline import NEW, SAME, Importer, Planned, RowError, action_label
-from workers.importing.seen import FirstSeen
-from workers.importing.worker import CreditCodes, short_text
+from workers.importers import cells
+from workers.importers.lookups import EnterpriseCache, workers_by_hash
+from workers.importers.worker import CreditCodes, short_text
 from workers.models import District, Employment, Worker
 
 MAX_APPLICANTS = 20

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from mediation.choices import CaseSource, CaseStatus, DisputeType
 from mediation.models import DisputeCase
 from portal.masking import mask_id_number
-from workers.resources import DATE_RULE, Column, PortalResource, choice_list
+from portal.spreadsheets.columns import DATE_RULE, Column, PortalResource, choice_list
 
 #: Between several applicants' names or masked ID numbers in one cell.
 SEPARATOR = "、"

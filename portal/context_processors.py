@@ -19,6 +19,17 @@ class NavLink:
     count: object = None  # a WorkQueueCount, or None
 
 
+# The work queue belongs to the self-service app above the base: it registers its selectors module
+# here (SelfserviceConfig.ready), so the shell shows the count without importing it.
+_work_queue = None
+
+
+def register_work_queue(selectors) -> None:
+    """``selectors.work_queue_size(user)`` counts up to ``selectors.QUEUE_NAV_BOUND`` (read when counted)."""
+    global _work_queue
+    _work_queue = selectors
+
+
 class WorkQueueCount:
     """The navigation's "待我处理" count, computed only if a template shows it (once per request, cached
     per user for a minute by the selector), so pages that do not show it cost no query."""
@@ -29,10 +40,12 @@ class WorkQueueCount:
     @property
     def size(self) -> int:
         if self._size is None:
-            # Imported here: the shell's base reaches the domain apps' reads only when a page shows the count.
-            from portal.selfservice.selectors import QUEUE_NAV_BOUND, work_queue_size
-
-            self._size, self._bound = work_queue_size(self._user), QUEUE_NAV_BOUND
+            # Counted only when a page shows it: the shell reaches the domain apps' reads only then.
+            if _work_queue is None:
+                self._size, self._bound = 0, 1
+            else:
+                self._size = _work_queue.work_queue_size(self._user)
+                self._bound = _work_queue.QUEUE_NAV_BOUND
         return self._size
 
     def __bool__(self) -> bool:

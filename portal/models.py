@@ -169,24 +169,13 @@ class Job(models.Model):
         return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 
-# The worker self-service models and the account models (portal/accounts) live in their own modules;
-# importing them here makes them portal's.
+# The account models (portal/accounts) live in their own module; importing them here makes them portal's.
 from portal.accounts.models import ApiToken, PasswordLink  # noqa: E402
-from portal.selfservice.models import (  # noqa: E402
-    ActivationCode,
-    BankAccountChange,
-    BankAccountChangeStatus,
-    NoticeMarker,
-)
 
 __all__ = [
-    "ActivationCode",
     "ApiToken",
     "AuditEvent",
-    "BankAccountChange",
-    "BankAccountChangeStatus",
     "Job",
-    "NoticeMarker",
     "PasswordLink",
     "User",
 ]

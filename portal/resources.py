@@ -1,6 +1,6 @@
 """Spreadsheet columns of the audit log's export: Chinese headers, local times, formulas escaped.
 
-The columns and the export machinery are the registry's (workers.resources, workers.exporting), so
+The columns and the export machinery are the shared ones (portal.spreadsheets.columns and .exporting), so
 the audit log exports exactly as the registry lists do: the admin list as filtered, in the request
 or, when large, as a background job; and the export is itself audited ("export.audit_events").
 """
@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 
 from portal.audit import family_label
 from portal.models import AuditEvent
-from workers.resources import Column, PortalResource
+from portal.spreadsheets.columns import Column, PortalResource
 
 
 class AuditEventResource(PortalResource):

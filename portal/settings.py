@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "training",
     "mediation",
     "indicators",
+    "selfservice",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -276,7 +277,7 @@ UPLOAD_ZIP_MAX_ENTRY_MB = env_int("UPLOAD_ZIP_MAX_ENTRY_MB", 1024, minimum=1, ma
 UPLOAD_ZIP_MAX_TOTAL_MB = env_int("UPLOAD_ZIP_MAX_TOTAL_MB", 2048, minimum=1, maximum=32 * 1024)
 UPLOAD_ZIP_MAX_RATIO = env_int("UPLOAD_ZIP_MAX_RATIO", 100, minimum=10, maximum=10_000)
 # One spreadsheet row (its XML in a workbook, its text in a CSV file) and one cell's text: a file with a
-# bigger one is refused, naming the row, before it is held in memory (workers/importing/reading.py).
+# bigger one is refused, naming the row, before it is held in memory (portal/spreadsheets/reading.py).
 UPLOAD_ROW_MAX_KB = env_int("UPLOAD_ROW_MAX_KB", 1024, minimum=16, maximum=64 * 1024)
 UPLOAD_CELL_MAX_CHARS = env_int("UPLOAD_CELL_MAX_CHARS", 32_767, minimum=256, maximum=1_000_000)
 # Uploaded files readable by the portal's user only.
@@ -455,8 +456,8 @@ PORTAL_NAME = _("Industrial-Worker Reform Portal")
 # --- Login protection (django-axes) and worker self-service ---
 # Lockout first (django-axes), then workers by ID number, then everyone by user name.
 AUTHENTICATION_BACKENDS = [
-    "portal.selfservice.throttle.LoginThrottleBackend",
-    "portal.selfservice.auth.IdNumberBackend",
+    "selfservice.throttle.LoginThrottleBackend",
+    "selfservice.auth.IdNumberBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Failed sign-ins and activations are counted per identifier *and* client address together: after
@@ -465,23 +466,23 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 # In hours, as axes reads a number.
 AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1, maximum=24 * 60) / 60
-# A success clears only that account's failures (portal/selfservice/signals.py), not its address's.
+# A success clears only that account's failures (selfservice/signals.py), not its address's.
 AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # Attempts refused during a lockout are not counted again (the lockout ends when it said it would).
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Besides, one address is throttled (no account locked) after this many failures over all identifiers
-# within the window: it bounds guesses spread over many accounts (portal/selfservice/throttle.py).
+# within the window: it bounds guesses spread over many accounts (selfservice/throttle.py).
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 100, minimum=1)
 LOGIN_ADDRESS_WINDOW_MINUTES = env_int("LOGIN_ADDRESS_WINDOW_MINUTES", 15, minimum=1, maximum=24 * 60)
-# Axes stores and logs a keyed hash of the identifier typed, never an ID number (portal/selfservice/identity.py).
-AXES_USERNAME_CALLABLE = "portal.selfservice.identity.axes_username"
+# Axes stores and logs a keyed hash of the identifier typed, never an ID number (selfservice/identity.py).
+AXES_USERNAME_CALLABLE = "selfservice.identity.axes_username"
 # Reverse proxies in front of Django that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
 AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
 # DRF's address-based throttles read the same count.
 REST_FRAMEWORK["NUM_PROXIES"] = AXES_IPWARE_PROXY_COUNT
-AXES_CLIENT_IP_CALLABLE = "portal.selfservice.identity.client_ip"
-AXES_LOCKOUT_CALLABLE = "portal.selfservice.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "selfservice.identity.client_ip"
+AXES_LOCKOUT_CALLABLE = "selfservice.views.locked_out"
 # Form fields whose values axes must never copy into its attempt records.
 AXES_SENSITIVE_PARAMETERS = [
     "username", "ip_address", "id_number", "name", "phone", "code", "account", "account_again",
@@ -490,7 +491,7 @@ AXES_SENSITIVE_PARAMETERS = [
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 # An SMS step for activation can be plugged in here later (dotted path to a class implementing
-# portal.selfservice.sms.ActivationSmsBackend); None: no SMS, activation by ID number, name and phone.
+# selfservice.sms.ActivationSmsBackend); None: no SMS, activation by ID number, name and phone.
 WORKER_ACTIVATION_SMS_BACKEND = env_str("WORKER_ACTIVATION_SMS_BACKEND") or None
 # How long an activation code a clerk issues stays valid.
 WORKER_ACTIVATION_CODE_HOURS = env_int("WORKER_ACTIVATION_CODE_HOURS", 72, minimum=1, maximum=24 * 30)

@@ -8,7 +8,7 @@ Office files (XLSX, DOCX) are zip packages, and a package of a few hundred KB ca
 gigabytes. :func:`zip_check` refuses one by its table of contents before anything is unpacked
 (number of parts, declared sizes, packing ratio), and :class:`ZipReader` counts the bytes as a part is
 unpacked and stops at the same limits, for a table of contents that lies. The import readers
-(workers/importing) use both; :func:`check_upload` checks stored Office documents the same way.
+(portal/spreadsheets) use both; :func:`check_upload` checks stored Office documents the same way.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ from django.urls import include, path, re_path
 from portal import job_views, views
 from portal.api import errors as api_errors
 from portal.media import private_file
-from portal.selfservice import urls as selfservice_urls
-from portal.selfservice.views import IdNumberLoginView
+from selfservice import urls as selfservice_urls
+from selfservice.views import IdNumberLoginView
 
 urlpatterns = [
     path("", views.home, name="home"),

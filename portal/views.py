@@ -84,7 +84,7 @@ class LogoutView(auth_views.LogoutView):
         return response
 
 
-# /me/ and the worker's other pages live in portal/selfservice/views.py; the dashboards live in
+# /me/ and the worker's other pages live in selfservice/views.py; the dashboards live in
 # indicators/views.py and use the role checks above.
 
 

@@ -20,7 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from portal.access import Action, as_scope, restrict
-from portal.admin_mixins import ServiceAdminMixin, ServiceModelForm
+from portal.admin.bigtable import BigTableAdmin
+from portal.admin.filters import InputFilter, ScopedDistrictFilter
+from portal.admin.importexport import ImportExportMixin
+from portal.admin.mixins import ServiceAdminMixin, ServiceModelForm
 from training import services
 from training.choices import BatchStatus, ClaimKind, ClaimStatus, EnrollmentStatus, ProgramType
 from training.filters import claims_by_reference
@@ -39,7 +42,6 @@ from training.resources import ClaimResource, EnrollmentResource, TrainingProgra
 from training.services.claims import BulkOutcome
 from training.services.programs import apprenticeship_create, enrollment_complete, enrollment_create
 from training.services.rules import EDITABLE as RULE_FIELDS
-from workers.admin import BigTableAdmin, ImportExportMixin, InputFilter, ScopedDistrictFilter
 from workers.models import Worker
 from workers.validators import normalise_id_number
 

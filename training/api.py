@@ -11,7 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portal.access import Level, as_scope
-from portal.api.permissions import ScopedModelPermissions
+from portal.api.permissions import ChangeActionPermissions, ScopedModelPermissions
+from portal.api.serializers import MaskedField, ScopedPrimaryKeyRelatedField, ServiceInputSerializer
+from portal.api.viewsets import ServiceViewSet
 from portal.masking import mask_bank_account
 from training import services
 from training.choices import ClaimKind, Degree, PaymentStatus, ProgramType
@@ -32,13 +34,6 @@ from training.models import (
     SubsidyRule,
     TrainingProgram,
     TuitionDetail,
-)
-from workers.api import (
-    ChangeActionPermissions,
-    MaskedField,
-    ScopedPrimaryKeyRelatedField,
-    ServiceInputSerializer,
-    ServiceViewSet,
 )
 from workers.choices import SkillLevel
 from workers.models import CraftsmanAward, District, SkillCertificate, Worker

@@ -7,9 +7,9 @@ class TrainingConfig(AppConfig):
     verbose_name = _("Training and subsidies")
 
     def ready(self):
-        # The registry's import pipeline finds formats by key (jobs, previews, the admin's import page).
+        # The shared import pipeline finds formats by key (jobs, previews, the admin's import page).
+        from portal.spreadsheets import register_importer
         from training.importing import ClaimImporter, EnrollmentImporter, TrainingProgramImporter
-        from workers.importing import IMPORTERS
 
         for importer in (TrainingProgramImporter, EnrollmentImporter, ClaimImporter):
-            IMPORTERS.setdefault(importer.key, importer)
+            register_importer(importer)

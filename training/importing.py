@@ -1,6 +1,6 @@
 """Importing training programs, enrolment lists (培训名单) and claims through the registry's pipeline.
 
-Each format runs in workers/importing/pipeline.py: the file is checked in chunks (a preview and an error
+Each format runs in portal/spreadsheets/pipeline.py: the file is checked in chunks (a preview and an error
 report of the bad rows in the clerk's language), then written in one transaction or not at all.
 
 - Programs are keyed on (district, name, start date): a registered program is updated, a new one added.
@@ -28,15 +28,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from portal.masking import mask_id_number
-from training import rules
-from training.choices import CLOSED_WITHOUT_PAYMENT, ClaimKind, Degree, EnrollmentStatus, ProgramType
-from training.models import Apprenticeship, Claim, Enrollment, TrainingProgram, TuitionDetail
-from training.models.program import program_id_from_reference
-from training.resources import ClaimResource, EnrollmentResource, TrainingProgramResource
-from training.services.claims import claim_submit
-from workers.importing import cells
-from workers.importing.lookups import DistrictReader, EnterpriseCache, TitleReader, workers_by_hash
-from workers.importing.pipeline import (
+from portal.spreadsheets.pipeline import (
     NEW,
     SAME,
     UPDATE,
@@ -46,8 +38,16 @@ from workers.importing.pipeline import (
     RowError,
     action_label,
 )
-from workers.importing.seen import FirstSeen
-from workers.importing.worker import BATCH, CreditCodes, id_number, short_text
+from portal.spreadsheets.seen import FirstSeen
+from training import rules
+from training.choices import CLOSED_WITHOUT_PAYMENT, ClaimKind, Degree, EnrollmentStatus, ProgramType
+from training.models import Apprenticeship, Claim, Enrollment, TrainingProgram, TuitionDetail
+from training.models.program import program_id_from_reference
+from training.resources import ClaimResource, EnrollmentResource, TrainingProgramResource
+from training.services.claims import claim_submit
+from workers.importers import cells
+from workers.importers.lookups import DistrictReader, EnterpriseCache, TitleReader, workers_by_hash
+from workers.importers.worker import BATCH, CreditCodes, id_number, short_text
 from workers.models import CraftsmanAward, Employment, SkillCertificate, Worker
 
 _CLOSED = [s.value for s in CLOSED_WITHOUT_PAYMENT]

@@ -10,11 +10,19 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from mediation.resources import AmountColumn
+from portal.spreadsheets.columns import (
+    DATE_RULE,
+    YES_NO_RULE,
+    AmountColumn,
+    Column,
+    PortalResource,
+    _rule,
+    choice_list,
+)
 from training.choices import ClaimKind, ClaimStatus, Degree, EnrollmentStatus, ProgramType
 from training.models import Claim, Enrollment, TrainingProgram
 from workers.choices import SkillLevel
-from workers.resources import DATE_RULE, LEVEL_RULE, YES_NO_RULE, Column, PortalResource, _rule, choice_list
+from workers.resources import LEVEL_RULE
 
 PROGRAM_REFERENCE_RULE = _("The program number shown in the program list (PX000123).")
 

@@ -2,26 +2,19 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
-from django.template.response import TemplateResponse
+from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
-from portal.access import Action, as_scope, can_access
-from portal.admin_mixins import ScopedAdminMixin, ServiceAdminMixin, ServiceModelForm
-from portal.choices import JobStatus
-from portal.jobs import JobNotQueued
-from portal.models import Job
-from portal.paginator import EstimatedCountPaginator
-from workers import exporting, importing, resources, services
+from portal.access import Action, can_access
+from portal.admin.bigtable import BigTableAdmin
+from portal.admin.filters import InputFilter, ScopedDistrictFilter
+from portal.admin.importexport import ImportExportMixin
+from portal.admin.mixins import ScopedAdminMixin, ServiceAdminMixin, ServiceModelForm
+from workers import resources, services
 from workers.models import (
     CraftsmanAward,
     CraftsmanTitle,
@@ -32,17 +25,6 @@ from workers.models import (
     Worker,
 )
 from workers.validators import minimum_age_at, normalise_id_number, normalise_phone
-
-
-class ImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("File"), help_text=_("An Excel workbook (.xlsx) or a CSV file with the template's headers.")
-    )
-    valid_only = forms.BooleanField(
-        label=_("Import the valid rows only"),
-        required=False,
-        help_text=_("Without this, nothing is imported while any row has an error."),
-    )
 
 
 class RevealForm(forms.Form):
@@ -62,229 +44,6 @@ class RevealForm(forms.Form):
         return reason
 
 
-class _QueryOnlyChangeList:
-    """Mixed into the admin's ChangeList for exports: the filtered queryset, without the page's queries."""
-
-    def get_results(self, request):
-        self.result_count = self.full_result_count = None
-        self.result_list = []
-        self.can_show_all = self.multi_page = False
-
-
-class ImportExportMixin:
-    """导入, 下载模板 and 导出 on a registry list; the work itself is in workers.importing and workers.exporting."""
-
-    resource_class: type[resources.PortalResource]
-    importer_key: str
-    change_list_template = "admin/workers/import_export_change_list.html"
-
-    def get_changelist(self, request, **kwargs):
-        changelist = super().get_changelist(request, **kwargs)
-        if getattr(request, "export_only", False):
-            return type("ExportChangeList", (_QueryOnlyChangeList, changelist), {})
-        return changelist
-
-    def _url_name(self, action: str) -> str:
-        return f"{self.opts.app_label}_{self.opts.model_name}_{action}"
-
-    def _url(self, action: str, *args) -> str:
-        return reverse(f"admin:{self._url_name(action)}", args=args)
-
-    def get_urls(self):
-        def wrap(view):
-            return self.admin_site.admin_view(never_cache(view))
-
-        return [
-            path("import/", wrap(self.import_view), name=self._url_name("import")),
-            path("import/template/", wrap(self.import_template_view), name=self._url_name("import_template")),
-            path(
-                "import/<int:job_id>/", wrap(self.import_preview_view), name=self._url_name("import_preview")
-            ),
-            path("export/<str:fmt>/", wrap(self.export_view), name=self._url_name("export")),
-            *super().get_urls(),
-        ]
-
-    def has_import_permission(self, request) -> bool:
-        return self.has_add_permission(request) and as_scope(request.user).can_write
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "export_xlsx_url": self._url("export", "xlsx"),
-            "export_csv_url": self._url("export", "csv"),
-        }
-        if self.has_import_permission(request):
-            extra_context["import_url"] = self._url("import")
-            extra_context["template_url"] = self._url("import_template")
-        return super().changelist_view(request, extra_context)
-
-    def _context(self, request, title, **extra):
-        return {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "changelist_url": self._url("changelist"),
-            "template_url": self._url("import_template"),
-            "import_url": self._url("import"),
-            **extra,
-        }
-
-    def import_template_view(self, request):
-        if not self.has_import_permission(request):
-            raise PermissionDenied
-        name = f"{self.opts.verbose_name_plural}-{gettext('template')}.xlsx"
-        response = HttpResponse(
-            self.resource_class().template_workbook(), content_type=exporting.FORMATS["xlsx"]
-        )
-        response["Content-Disposition"] = content_disposition_header(True, name)
-        return response
-
-    def import_view(self, request):
-        if not self.has_import_permission(request):
-            raise PermissionDenied
-        form = ImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            response = self._import_upload(request, form)
-            if response is not None:
-                return response
-        columns = [(c.column_name, c.required, c.rule or "") for c in self.resource_class().import_columns()]
-        context = self._context(
-            request,
-            gettext("Import %(name)s") % {"name": self.opts.verbose_name_plural},
-            form=form,
-            columns=columns,
-            background_rows=importing.background_rows(),
-        )
-        return TemplateResponse(request, "admin/workers/import.html", context)
-
-    def _import_upload(self, request, form):
-        """Check the headers at once; a small file gets a preview, a big one a background job."""
-        upload = form.cleaned_data["file"]
-        importer = importing.IMPORTERS[self.importer_key](user=request.user)
-        try:
-            estimated = importing.import_inspect(importer, upload, upload.name)
-        except importing.FileProblem as problem:
-            form.add_error("file", problem.message)
-            return None
-        job = importing.import_job_create(
-            by=request.user,
-            importer_key=self.importer_key,
-            upload=upload,
-            valid_only=form.cleaned_data["valid_only"],
-        )
-        if estimated is None or estimated > importing.background_rows():
-            try:
-                importing.import_submit(job)
-            except JobNotQueued:
-                messages.error(request, gettext("The background service is unavailable; try again later."))
-            return redirect("job-detail", job.pk)
-        try:
-            importing.import_preview(job)
-        except importing.FileProblem as problem:
-            job.input_file.delete(save=False)
-            job.delete()
-            form.add_error("file", problem.message)
-            return None
-        return redirect(self._url("import_preview", job.pk))
-
-    def import_preview_view(self, request, job_id: int):
-        if not self.has_import_permission(request):
-            raise PermissionDenied
-        # Only its creator sees a preview: the uploaded file is theirs.
-        job = Job.objects.filter(
-            pk=job_id, kind=f"import.{self.importer_key}", created_by_id=request.user.pk
-        ).first()
-        if job is None:
-            raise Http404
-        if request.method == "POST":
-            return self._import_confirm(request, job)
-        result = job.result or {}
-        errors = result.get("errors", [])
-        context = self._context(
-            request,
-            gettext("Check before importing: %(file)s") % {"file": job.params.get("file_name", "")},
-            job=job,
-            result=result,
-            errors=errors,
-            errors_cut=result.get("bad", 0) > len({e[0] for e in errors}),
-            good=result.get("new", 0) + result.get("updated", 0) + result.get("unchanged", 0),
-            pending=job.status == JobStatus.PENDING and result.get("phase") == "checked",
-            report_url=reverse("job-download", args=[job.pk]) if job.output_file else None,
-        )
-        return TemplateResponse(request, "admin/workers/import_preview.html", context)
-
-    def _import_confirm(self, request, job):
-        # Only a checked small file is written here; a big one is the background task's alone.
-        if job.status != JobStatus.PENDING or (job.result or {}).get("phase") != "checked":
-            return redirect("job-detail", job.pk)
-        if request.POST.get("valid_only") and not job.params.get("valid_only"):
-            job.params["valid_only"] = True
-            Job.objects.filter(pk=job.pk).update(params=job.params)
-        # The file is below the background threshold, so it is written in this request (checked again first).
-        importing.import_job_run(job.pk)
-        job.refresh_from_db()
-        if job.status != JobStatus.SUCCEEDED:
-            messages.error(request, job.error)
-            return redirect(self._url("import_preview", job.pk))
-        messages.success(
-            request,
-            gettext(
-                "Imported %(file)s: %(new)d new, %(updated)d updated, %(unchanged)d unchanged, %(bad)d rows "
-                "with errors left out."
-            )
-            % {**job.result, "file": job.params.get("file_name", "")},
-        )
-        return redirect(self._url("changelist"))
-
-    def export_view(self, request, fmt: str):
-        if fmt not in exporting.FORMATS:
-            raise Http404
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        try:
-            return exporting.export_response(self, request, fmt)
-        except IncorrectLookupParameters:
-            return HttpResponseRedirect(self._url("changelist") + "?e=1")
-        except JobNotQueued:
-            messages.error(request, gettext("The background service is unavailable; try again later."))
-            return HttpResponseRedirect(self._url("changelist"))
-
-
-class BigTableAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """Lists over millions of rows: no exact COUNT(*) per page, sorting only by the primary key."""
-
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-    list_per_page = 50
-    sortable_by = ()
-    ordering = ("-id",)
-    #: Ordering that matches a (district, -id) index, used when the list shows one district.
-    district_ordering: tuple[str, ...] | None = None
-
-    def _one_district(self, request) -> int | None:
-        scope = as_scope(request.user)
-        if not scope.is_city:
-            return scope.district_id
-        chosen = request.GET.get("district", "")
-        return int(chosen) if chosen.isdigit() else None
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        district_id = self._one_district(request) if self.district_ordering else None
-        if district_id is not None:
-            # Ids are clustered by district, so for "district = X ORDER BY id DESC" PostgreSQL walks the
-            # primary key backwards through other districts' rows (2.5 million at city scale, 400 ms).
-            # A range condition on the district keeps "ORDER BY district, -id" from being simplified
-            # away, so the (district, -id) index serves the page directly (under 1 ms).
-            queryset = queryset.filter(district__gte=district_id, district__lte=district_id)
-        return queryset
-
-    def get_ordering(self, request):
-        if self.district_ordering and self._one_district(request) is not None:
-            return self.district_ordering
-        return super().get_ordering(request)
-
-
 @admin.register(District)
 class DistrictAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "name_en", "kind"]
@@ -300,34 +59,6 @@ class DistrictAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 # --- Filters ---------------------------------------------------------------------------------------------
-
-
-class InputFilter(admin.SimpleListFilter):
-    """A list filter with a text box, for values with too many choices to list (credit codes)."""
-
-    template = "admin/input_filter.html"
-
-    def lookups(self, request, model_admin):
-        return ((),)  # Django shows a filter only if it has lookups; the template ignores them
-
-    def choices(self, changelist):
-        query = changelist.get_query_string(remove=[self.parameter_name])
-        # The list's other filters and search, as hidden fields of the filter's form, so that typing a
-        # value keeps them (the filter template gets no ``cl``).
-        hidden = [
-            (name, value)
-            for name, values in changelist.filter_params.items()
-            if name != self.parameter_name
-            for value in values
-        ]
-        if changelist.query:
-            hidden.append((SEARCH_VAR, changelist.query))
-        yield {
-            "query_string": query,
-            "value": self.value() or "",
-            "parameter_name": self.parameter_name,
-            "hidden": hidden,
-        }
 
 
 class EnterpriseCodeFilter(InputFilter):
@@ -352,25 +83,6 @@ class EmployedFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(left_on__isnull=False)
         return queryset
-
-
-class ScopedDistrictFilter(admin.SimpleListFilter):
-    """District choices without a query, limited to the districts the user may see."""
-
-    title = _("district")
-    parameter_name = "district"
-
-    def lookups(self, request, model_admin):
-        from portal.access import as_scope
-
-        scope = as_scope(request.user)
-        districts = District.objects.all()
-        if not scope.is_city:
-            districts = districts.filter(pk=scope.district_id)
-        return [(str(d.pk), d.name) for d in districts]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(district_id=self.value()) if self.value() else queryset
 
 
 # --- Enterprises ---------------------------------------------------------------------------------------

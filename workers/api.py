@@ -1,20 +1,17 @@
 """REST endpoints of the registry: scoped reads with personal data masked, every write through a service."""
 
-from collections.abc import Mapping
-
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from portal.access import Action, restrict
-from portal.api.filters import StrictFilterBackend
-from portal.api.permissions import ScopedModelPermissions
-from portal.api.viewsets import ScopedReadOnlyViewSet
+from portal.api.permissions import ChangeActionPermissions, ReadActionPermissions
+from portal.api.serializers import MaskedField, ScopedPrimaryKeyRelatedField, ServiceInputSerializer
+from portal.api.viewsets import ScopedReadOnlyViewSet, ServiceViewSet
 from portal.masking import mask_bank_account, mask_id_number, mask_phone
 from workers import services
 from workers.choices import Education, Nomination, Ownership, PilotLevel, SizeBand, SkillLevel
@@ -37,93 +34,6 @@ from workers.models import (
     SkillCertificate,
     Worker,
 )
-
-# --- Shared pieces ---------------------------------------------------------------------------------------
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class MaskedField(serializers.Field):
-    """Personal data as the masking rule shows it; the full value never leaves through the API."""
-
-    def __init__(self, mask, **kwargs):
-        self.mask = mask
-        kwargs["read_only"] = True
-        # An empty value (no phone on file, an account not yet taken) comes out as null: the schema says so.
-        kwargs.setdefault("allow_null", True)
-        super().__init__(**kwargs)
-
-    def to_representation(self, value) -> str:
-        return self.mask(value)
-
-
-class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
-    """An id among the rows the user may see: any other answers "does not exist", as a guessed URL
-    answers 404, so a request body cannot probe what lies outside the scope."""
-
-    def get_queryset(self):
-        return restrict(super().get_queryset(), self.context["request"].user, Action.VIEW)
-
-
-class ServiceInputSerializer(serializers.Serializer):
-    """Input of one registry operation; a key it does not take is refused (400) rather than ignored."""
-
-    # Types only: the service checks the rules, so the API, the admin and imports agree. Refusing
-    # unknown keys tells a client that sends ``district`` that this is not how a district changes.
-
-    #: field name -> why it cannot be set here
-    refused_fields: Mapping[str, str] = {}
-    _ignored = frozenset({"csrfmiddlewaretoken"})  # the browsable API's forms
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields) - self._ignored)
-            if unknown:
-                raise serializers.ValidationError(
-                    {
-                        name: [self.refused_fields.get(name, _("This field cannot be set here."))]
-                        for name in unknown
-                    }
-                )
-        return super().to_internal_value(data)
-
-
-class ChangeActionPermissions(ScopedModelPermissions):
-    """A POST action that changes an existing row needs the change permission, not the add one."""
-
-    perms_map = {**ScopedModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
-
-
-class ReadActionPermissions(ScopedModelPermissions):
-    """A POST that only reads (its input does not belong in a URL) needs no model permission."""
-
-    perms_map = {**ScopedModelPermissions.perms_map, "POST": []}
-
-
-class ServiceViewSet(ScopedReadOnlyViewSet):
-    """Reads from the scoped queryset; each write method is one service call. No PUT, no DELETE.
-
-    Only the filters of the FilterSet apply: a search box would mean LIKE '%x%' and free ordering a
-    sort of millions of rows, and cursor pagination walks the primary key.
-    """
-
-    filter_backends = [StrictFilterBackend]
-    #: action -> serializer of its input; reads use serializer_class
-    input_serializers: Mapping[str, type[serializers.Serializer]] = {}
-
-    def get_serializer_class(self):
-        return self.input_serializers.get(self.action, self.serializer_class)
-
-    def service_input(self) -> dict:
-        serializer = self.get_serializer(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
-    def read_back(self, obj, status_code: int = status.HTTP_200_OK) -> Response:
-        # Read again as a GET would, so a write answers with exactly what a read shows.
-        instance = restrict(self.queryset.all(), self.request.user, Action.VIEW).get(pk=obj.pk)
-        serializer = self.serializer_class(instance, context=self.get_serializer_context())
-        return Response(serializer.data, status=status_code)
-
 
 # --- Districts -----------------------------------------------------------------------------------------
 

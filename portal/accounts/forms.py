@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from portal.selfservice.forms import NewPasswordForm, ServiceErrorsMixin
+from portal.forms import NewPasswordForm, ServiceErrorsMixin
 
 _CODE_ATTRS = {
     "inputmode": "numeric",

@@ -17,3 +17,15 @@ class ScopedModelPermissions(permissions.DjangoModelPermissions):
         "OPTIONS": [],
         "HEAD": [],
     }
+
+
+class ChangeActionPermissions(ScopedModelPermissions):
+    """A POST action that changes an existing row needs the change permission, not the add one."""
+
+    perms_map = {**ScopedModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
+
+
+class ReadActionPermissions(ScopedModelPermissions):
+    """A POST that only reads (its input does not belong in a URL) needs no model permission."""
+
+    perms_map = {**ScopedModelPermissions.perms_map, "POST": []}

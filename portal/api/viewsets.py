@@ -4,11 +4,15 @@ Nor can a query string carry personal data: URLs end up in access logs, proxies 
 so ID numbers, phones and accounts travel in the body of a POST to a lookup action instead.
 """
 
+from collections.abc import Mapping
+
 from django.utils.translation import gettext_lazy as _
-from rest_framework import viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
 from portal.access import Action, restrict
+from portal.api.filters import StrictFilterBackend
 
 #: Query-string parameters refused everywhere in the API (400), rather than silently ignored: a client
 #: still sending ?id_number= would otherwise get every row in its scope instead of one.
@@ -43,3 +47,29 @@ class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     pass
+
+
+class ServiceViewSet(ScopedReadOnlyViewSet):
+    """Reads from the scoped queryset; each write method is one service call. No PUT, no DELETE.
+
+    Only the filters of the FilterSet apply: a search box would mean LIKE '%x%' and free ordering a
+    sort of millions of rows, and cursor pagination walks the primary key.
+    """
+
+    filter_backends = [StrictFilterBackend]
+    #: action -> serializer of its input; reads use serializer_class
+    input_serializers: Mapping[str, type[serializers.Serializer]] = {}
+
+    def get_serializer_class(self):
+        return self.input_serializers.get(self.action, self.serializer_class)
+
+    def service_input(self) -> dict:
+        serializer = self.get_serializer(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def read_back(self, obj, status_code: int = status.HTTP_200_OK) -> Response:
+        # Read again as a GET would, so a write answers with exactly what a read shows.
+        instance = restrict(self.queryset.all(), self.request.user, Action.VIEW).get(pk=obj.pk)
+        serializer = self.serializer_class(instance, context=self.get_serializer_context())
+        return Response(serializer.data, status=status_code)

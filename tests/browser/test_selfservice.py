@@ -150,8 +150,8 @@ def test_a_worker_activates_signs_in_applies_and_switches_language_on_a_phone(li
 
 
 def test_a_clerk_confirms_a_new_bank_account_from_the_inbox_on_a_phone(live_server, records, browser):
-    from portal.models import BankAccountChange
-    from portal.selfservice import services
+    from selfservice import services
+    from selfservice.models import BankAccountChange
     from tests.conftest import PASSWORD
 
     worker, _claim = records

@@ -29,6 +29,8 @@ from portal.choices import JobStatus
 from portal.jobs import job_claimed, job_create, jobs_reap_stale, progress_key
 from portal.leases import Namespace, lease_key
 from portal.models import AuditEvent, Job
+from portal.spreadsheets import import_job_create, import_submit
+from portal.spreadsheets.pipeline import TEST_SLEEP_ENV
 from portal.tasks import _reap_stale_jobs_at_worker_start, reap_stale_jobs
 from tests.conftest import PASSWORD, test_totp_device
 from tests.factories import EnterpriseFactory, register_worker
@@ -41,8 +43,6 @@ from tests.integration.worker_process import (
     test_database_url,
     wait_until_ready,
 )
-from workers.importing import import_job_create, import_submit
-from workers.importing.pipeline import TEST_SLEEP_ENV
 from workers.models import Employment, Worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -205,7 +205,7 @@ def test_queuing_gives_up_within_seconds_when_redis_accepts_connections_but_neve
 ):
     """A hung Redis (a stopped VM, a black-holing firewall) must not hang the request that queues a job."""
     from portal.jobs import JobNotQueued, job_submit
-    from workers.tasks import import_run
+    from portal.spreadsheets.jobs import import_run
 
     hung = socket.socket()
     hung.bind(("127.0.0.1", 0))

@@ -13,6 +13,8 @@ from openpyxl import Workbook
 from portal.choices import JobStatus
 from portal.jobs import jobs_reap_stale, progress_key
 from portal.models import AuditEvent, Job
+from portal.spreadsheets import import_job_create, import_retry, import_submit
+from portal.spreadsheets.pipeline import TEST_SLEEP_ENV
 from tests.factories import EnterpriseFactory, make_id_number
 from tests.integration.worker_process import (
     delete_queue,
@@ -21,8 +23,6 @@ from tests.integration.worker_process import (
     stop_worker,
     wait_until_ready,
 )
-from workers.importing import import_job_create, import_retry, import_submit
-from workers.importing.pipeline import TEST_SLEEP_ENV
 from workers.models import Employment, Worker
 
 HEADERS = ["姓名", "身份证号", "手机号", "企业统一社会信用代码", "入职日期"]

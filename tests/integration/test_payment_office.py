@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 
 from portal.choices import Role
 from portal.models import AuditEvent, User
-from portal.selfservice import selectors as me
-from portal.selfservice import services as selfservice
+from selfservice import selectors as me
+from selfservice import services as selfservice
 from tests.factories import EnterpriseFactory, UserFactory, district, register_worker
 from training.choices import BatchStatus, ClaimKind, ClaimStatus, PaymentStatus
 from training.models import Claim, Payment, PaymentBatch

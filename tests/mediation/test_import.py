@@ -13,9 +13,9 @@ from mediation.choices import CaseSource, CaseStatus, DisputeType, EventType
 from mediation.importing import DisputeCaseImporter
 from mediation.models import DisputeCase
 from portal.models import AuditEvent
+from portal.spreadsheets import run_import
 from tests.conftest import PASSWORD
 from tests.factories import make_credit_code
-from workers.importing import run_import
 
 D = datetime.date
 HEADERS = [

@@ -334,7 +334,7 @@ def test_the_development_servers_request_lines_leave_out_query_strings():
 def test_a_background_export_of_a_search_queues_ids_only_and_stores_no_id_number(
     client, city_clerk, worker, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from workers import tasks
+    from portal import tasks
 
     queued = []
     real = tasks.export_run.apply_async
@@ -512,8 +512,8 @@ def test_an_enterprise_plan_must_be_a_document(beilun_clerk):
 
 
 def test_an_import_named_xlsx_must_be_a_workbook_inside(city_clerk):
-    from workers.importing import FileProblem, run_import
-    from workers.importing.worker import WorkerImporter
+    from portal.spreadsheets import FileProblem, run_import
+    from workers.importers.worker import WorkerImporter
 
     for content in (PNG, DOCUMENT, _zip({"a.txt": b"x"})):
         with pytest.raises(FileProblem):

@@ -12,9 +12,10 @@ from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
 
 from portal.choices import Role
-from portal.models import ActivationCode, AuditEvent
-from portal.selfservice import services
-from portal.selfservice.identity import client_ip, lockout_key, looks_like_id_number, normalise_name
+from portal.models import AuditEvent
+from selfservice import services
+from selfservice.identity import client_ip, lockout_key, looks_like_id_number, normalise_name
+from selfservice.models import ActivationCode
 from tests.conftest import PASSWORD
 from tests.factories import EnterpriseFactory, UserFactory, district, make_id_number, register_worker
 

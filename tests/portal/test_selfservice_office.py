@@ -10,9 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from mediation import services as mediation_services
-from portal.models import AuditEvent, BankAccountChange, BankAccountChangeStatus
-from portal.selfservice import services
-from portal.selfservice.selectors import notices_for
+from portal.models import AuditEvent
+from selfservice import services
+from selfservice.models import BankAccountChange, BankAccountChangeStatus
+from selfservice.selectors import notices_for
 from tests.factories import UserFactory, district
 from tests.portal import test_selfservice as account_tests
 from tests.portal import test_selfservice_pages as page_tests

@@ -461,7 +461,7 @@ def test_a_case_shows_its_timeline_and_days_left(
 
 
 def test_receipt_types_are_recognised_by_their_first_bytes():
-    from portal.selfservice.uploads import sniff
+    from selfservice.uploads import sniff
 
     assert sniff(PNG) == ".png" and sniff(PDF) == ".pdf" and sniff(b"\xff\xd8\xff\xe0") == ".jpg"
     assert sniff(b"GIF89a") is None

@@ -20,11 +20,11 @@ from rest_framework.test import APIClient
 from mediation import services as mediation_services
 from mediation.choices import CaseSource, CommitteeKind, DisputeType, MemberRole
 from mediation.models import CaseEvent, DisputeCase
+from portal.spreadsheets import run_import
 from portal.text import clean_text, first_refused
 from tests.factories import EnterpriseFactory, district, make_credit_code, make_id_number, register_worker
 from workers import services as worker_services
-from workers.importing import run_import
-from workers.importing.worker import WorkerImporter
+from workers.importers.worker import WorkerImporter
 from workers.models import Enterprise, Worker
 
 #: What the finding named, and their relatives: C0 and C1 controls, the bidi overrides and isolates,

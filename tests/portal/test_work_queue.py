@@ -14,7 +14,7 @@ from mediation import services as mediation_services
 from mediation.choices import CaseSource, CommitteeKind, DisputeType
 from portal.choices import Role
 from portal.roles import PAYMENT_STAFF
-from portal.selfservice import selectors, services
+from selfservice import selectors, services
 from tests.factories import EnterpriseFactory, UserFactory, district, register_worker
 from training.choices import BatchStatus, ClaimKind
 from training.models import PaymentBatch

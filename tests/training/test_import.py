@@ -15,13 +15,13 @@ from freezegun import freeze_time
 from openpyxl import Workbook, load_workbook
 
 from portal.models import AuditEvent
+from portal.spreadsheets import run_import
 from tests.conftest import PASSWORD
 from tests.factories import EnterpriseFactory, district, make_credit_code, register_worker
 from training.choices import ClaimKind, ClaimStatus, EnrollmentStatus, ProgramType
 from training.importing import ClaimImporter, EnrollmentImporter, TrainingProgramImporter
 from training.models import Claim, Enrollment, TrainingProgram
 from training.services.programs import apprenticeship_create
-from workers.importing import run_import
 from workers.models import CraftsmanTitle
 from workers.services import award_grant, certificate_issue, worker_change_employment
 

@@ -13,8 +13,8 @@ from freezegun import freeze_time
 from openpyxl import load_workbook
 
 from portal.models import AuditEvent
-from portal.selfservice import selectors as me
-from portal.selfservice import services as selfservice
+from selfservice import selectors as me
+from selfservice import services as selfservice
 from tests.factories import UserFactory
 from training.choices import BatchStatus, ClaimKind, ClaimStatus, PaymentStatus
 from training.models import Claim, Payment, PaymentBatch

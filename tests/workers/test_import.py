@@ -10,14 +10,14 @@ from openpyxl import Workbook, load_workbook
 
 from portal.choices import JobStatus
 from portal.models import AuditEvent, Job
+from portal.spreadsheets import FileProblem, run_import
 from tests.conftest import PASSWORD
 from tests.factories import EnterpriseFactory, district, make_credit_code, make_id_number, register_worker
 from workers.choices import SkillLevel
-from workers.importing import FileProblem, run_import
-from workers.importing.award import CraftsmanAwardImporter
-from workers.importing.certificate import SkillCertificateImporter
-from workers.importing.enterprise import EnterpriseImporter
-from workers.importing.worker import WorkerImporter
+from workers.importers.award import CraftsmanAwardImporter
+from workers.importers.certificate import SkillCertificateImporter
+from workers.importers.enterprise import EnterpriseImporter
+from workers.importers.worker import WorkerImporter
 from workers.models import CraftsmanAward, Employment, Enterprise, SkillCertificate, Worker
 from workers.services import worker_by_id_number
 
@@ -680,7 +680,7 @@ def test_a_workbook_as_excel_saves_it_imports(firms):
 
 
 def test_the_fast_xlsx_reader_gives_what_openpyxl_gives(db):
-    from workers.importing.xlsx import XlsxBook
+    from portal.spreadsheets.xlsx import XlsxBook
 
     book = Workbook()
     sheet = book.active
@@ -710,7 +710,7 @@ def test_the_fast_xlsx_reader_gives_what_openpyxl_gives(db):
 
 
 def test_duplicates_and_writes_across_chunks(firms, monkeypatch):
-    from workers.importing import pipeline
+    from portal.spreadsheets import pipeline
 
     monkeypatch.setattr(pipeline, "CHUNK_ROWS", 2)
     rows = [worker_row(firms["beilun"], n) for n in range(1, 6)] + [

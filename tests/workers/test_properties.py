@@ -4,7 +4,7 @@ Validators: every number built with the right check character passes, and yields
 gender; a decorated copy (full-width, spaces, zero-width characters, lower case) normalises back to it;
 any other text is refused with a ValidationError that carries a message, never another exception.
 
-Imports, through workers.importing.run_import as the admin and the background job call it: random bytes,
+Imports, through portal.spreadsheets.run_import as the admin and the background job call it: random bytes,
 truncated and damaged workbooks, hand-made workbook XML, cells of every type (numbers, dates, booleans,
 formulas, huge text) and CSV in every encoding Excel writes (UTF-8 with and without BOM, GBK, UTF-16)
 end in a FileProblem with a message or in an outcome with per-row errors, never another exception; a
@@ -32,10 +32,10 @@ from hypothesis.control import currently_in_test_context
 from openpyxl import Workbook, load_workbook
 
 from portal.models import AuditEvent
+from portal.spreadsheets import FileProblem, run_import
 from tests.factories import EnterpriseFactory, district
 from workers import validators as v
-from workers.importing import FileProblem, run_import
-from workers.importing.worker import WorkerImporter
+from workers.importers.worker import WorkerImporter
 from workers.models import Employment, Worker
 
 TODAY = datetime.date(2025, 6, 1)

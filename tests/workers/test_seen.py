@@ -2,7 +2,7 @@
 
 import tracemalloc
 
-from workers.importing.seen import FirstSeen
+from portal.spreadsheets.seen import FirstSeen
 
 
 def test_the_first_row_of_each_key_is_remembered():

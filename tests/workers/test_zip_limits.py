@@ -24,9 +24,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from portal.choices import JobStatus
 from portal.models import Job
+from portal.spreadsheets import FileProblem, import_job_create, import_job_run
+from portal.spreadsheets.reading import damaged_message, open_table
 from portal.uploads import PLAN_TYPES, ZipLimits, check_upload
-from workers.importing import FileProblem, import_job_create, import_job_run
-from workers.importing.reading import damaged_message, open_table
 
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
@@ -192,7 +192,7 @@ CHILD = textwrap.dedent(
     from django.core.exceptions import ValidationError
     from django.core.files.uploadedfile import SimpleUploadedFile
     from portal import uploads
-    from workers.importing.reading import FileProblem, open_table
+    from portal.spreadsheets.reading import FileProblem, open_table
 
     unpacked = {"bytes": 0}
     read = uploads.ZipReader.read

@@ -31,6 +31,8 @@ from django.utils.translation import gettext as _
 from portal.audit import audit_record
 from portal.jobs import job_create, job_finish
 from portal.masking import mask_bank_account
+from portal.spreadsheets.pipeline import SHOWN_ERRORS, ErrorReport, RowError
+from portal.spreadsheets.reading import FileProblem, is_blank, open_table
 from training.choices import BankResult, BatchStatus, ClaimStatus, PaymentStatus
 from training.models import Claim, Payment, PaymentBatch
 from training.models.payment import split_payment_reference
@@ -42,9 +44,7 @@ from training.services.payments import (
     _settle_if_done,
 )
 from workers import validators
-from workers.importing import cells
-from workers.importing.pipeline import SHOWN_ERRORS, ErrorReport, RowError
-from workers.importing.reading import FileProblem, is_blank, open_table
+from workers.importers import cells
 
 #: The bank's result file: (key, header, required). Headers compare as the imports' do (NFKC, no spaces).
 COLUMNS = (

@@ -1,0 +1,1 @@
+"""The registry's spreadsheet formats (enterprises, workers, certificates, awards) for portal.spreadsheets."""
