@@ -1,6 +1,6 @@
 """Reconciling a sent batch with the bank's result file: each line settles one payment, or is reported.
 
-The file (XLSX or CSV, read by the imports' reader: workers/importing/reading.py) has a line per
+The file (XLSX or CSV, read by the imports' reader: portal/spreadsheets/reading.py) has a line per
 payment: our reference, the account, the amount, the result (paid or returned), the bank's reference
 and, for a return, the reason. A line settles a payment only when reference, amount and account (by
 its keyed hash) all match a payment of this batch still waiting; every other line is reported and
