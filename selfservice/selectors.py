@@ -70,11 +70,6 @@ def claim_timeline(claim: Claim) -> list[Step]:
     return steps
 
 
-def current_step_index(steps: list[Step]) -> int:
-    done = [i for i, step in enumerate(steps) if step.done]
-    return done[-1] if done else 0
-
-
 # --- Mediation cases ---------------------------------------------------------------------------------------
 
 

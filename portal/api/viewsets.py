@@ -45,10 +45,6 @@ class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
 
 
-class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
-    pass
-
-
 class ServiceViewSet(ScopedReadOnlyViewSet):
     """Reads from the scoped queryset; each write method is one service call. No PUT, no DELETE.
 

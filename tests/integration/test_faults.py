@@ -106,7 +106,7 @@ def messages_on(page) -> list[str]:
 
 @pytest.mark.redis
 def test_pages_keep_working_while_redis_is_down(client, redis_down, city_clerk):
-    from tests.portal.test_selfservice import NEW_PASSWORD, account_for
+    from tests.selfservice.test_selfservice import NEW_PASSWORD, account_for
 
     firm = EnterpriseFactory()
     account = account_for(register_worker(firm, sequence=7))

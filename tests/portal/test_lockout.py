@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from tests.conftest import PASSWORD
 from tests.factories import make_id_number
-from tests.portal import test_selfservice as account_tests
-from tests.portal.test_selfservice import NEW_PASSWORD, activate, sign_in
+from tests.selfservice import test_selfservice as account_tests
+from tests.selfservice.test_selfservice import NEW_PASSWORD, activate, sign_in
 
 pytestmark = pytest.mark.django_db
 

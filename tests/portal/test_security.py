@@ -27,7 +27,7 @@ from portal.models import Job
 from portal.uploads import RECEIPT_TYPES, check_upload, sniff
 from tests.conftest import PASSWORD
 from tests.factories import EnterpriseFactory, UserFactory, district, make_id_number, register_worker
-from tests.portal import test_selfservice as account_tests
+from tests.selfservice import test_selfservice as account_tests
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,5 @@
 """Bank-account changes (pending until a clerk confirms), notices from the audit log, the clerk's work queue
-(which grew out of the inbox of online applications; its other contents: tests/portal/test_work_queue.py)."""
+(which grew out of the inbox of online applications; its other contents: tests/selfservice/test_work_queue.py)."""
 
 import datetime
 from decimal import Decimal
@@ -15,10 +15,10 @@ from selfservice import services
 from selfservice.models import BankAccountChange, BankAccountChangeStatus
 from selfservice.selectors import notices_for
 from tests.factories import UserFactory, district
-from tests.portal import test_selfservice as account_tests
-from tests.portal import test_selfservice_pages as page_tests
 from tests.portal.test_pages import accessibility_problems
-from tests.portal.test_selfservice_pages import apply_case, certify, tuition_claim
+from tests.selfservice import test_selfservice as account_tests
+from tests.selfservice import test_selfservice_pages as page_tests
+from tests.selfservice.test_selfservice_pages import apply_case, certify, tuition_claim
 from training.choices import ClaimKind
 from training.models import Claim
 from training.services import claim_approve, claim_reject, claim_submit, claims_review_bulk
@@ -280,7 +280,7 @@ def test_receipts_reach_clerks_in_scope_only(
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from tests.portal.test_selfservice_pages import PNG, tuition_form
+    from tests.selfservice.test_selfservice_pages import PNG, tuition_form
 
     settings.MEDIA_ROOT = tmp_path
     client.force_login(worker_account)

@@ -14,8 +14,8 @@ from mediation.choices import CaseSource, CaseStatus, CommitteeKind, DisputeType
 from mediation.models import DisputeCase
 from portal.choices import Role
 from tests.factories import UserFactory, district
-from tests.portal import test_selfservice as account_tests
 from tests.portal.test_pages import accessibility_problems
+from tests.selfservice import test_selfservice as account_tests
 from training.choices import ClaimKind, ClaimStatus
 from training.models import Claim
 from training.services import claim_reject, claim_review, claim_submit
