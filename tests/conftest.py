@@ -169,11 +169,12 @@ def _fresh_process_cache():
     """The embedded default caches in process memory (dashboards key their boards on run ids, which
     SQLite reuses after a rollback): each test starts with it empty. Redis (the PostgreSQL pass) is
     never flushed here; its keys name PostgreSQL ids, which sequences never reuse."""
-    from django.core.cache import cache
+    from django.core.cache import caches
     from django.core.cache.backends.locmem import LocMemCache
 
-    if isinstance(cache, LocMemCache):
-        cache.clear()
+    # caches["default"], not django.core.cache.cache: that is a proxy, never an instance of the backend.
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
     yield
 
 
