@@ -47,10 +47,10 @@ def seed(count: int):
 
     from portal.choices import Role
     from portal.models import User
+    from seed.identifiers import demo_credit_code, demo_id_number
     from training.choices import ClaimKind, ClaimStatus
     from training.models import Claim, SubsidyRule
     from workers.choices import SkillLevel
-    from workers.demo import demo_credit_code, demo_id_number
     from workers.models import District, Enterprise, SkillCertificate, Worker
 
     started = time.perf_counter()

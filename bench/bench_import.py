@@ -71,7 +71,7 @@ DISTRICTS = [
 
 
 def row(n: int, codes: list[str]) -> list:
-    from workers.demo import demo_id_number
+    from seed.identifiers import demo_id_number
 
     birth = datetime.date(1970, 1, 1) + datetime.timedelta(days=(n // len(AREAS)) % 10_950)
     sequence = n // (len(AREAS) * 10_950)
@@ -195,7 +195,7 @@ def write_excel_layout(rows: int, codes: list[str], path: Path) -> None:
 
 
 def register_enterprises(count: int) -> list[str]:
-    from workers.demo import demo_credit_code
+    from seed.identifiers import demo_credit_code
     from workers.models import District, Enterprise
 
     districts = dict(District.objects.values_list("code", "id"))

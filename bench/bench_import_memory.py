@@ -55,7 +55,7 @@ BIRTH_DAYS = 9_000
 
 def valid_row(n: int, codes: list[str]) -> list:
     """bench_import.row, born early enough to be 16 on every hire date up to 1,000,000 rows and beyond."""
-    from workers.demo import demo_id_number
+    from seed.identifiers import demo_id_number
 
     values = row(n, codes)
     birth = datetime.date(1970, 1, 1) + datetime.timedelta(days=(n // len(AREAS)) % BIRTH_DAYS)

@@ -51,10 +51,10 @@ def main() -> None:
 
 
 def run_seed(args) -> dict:
-    from workers import synthetic
+    from seed import city
 
     rss_before = peak_rss_mb()
-    result = synthetic.city_seed(
+    result = city.city_seed(
         workers=args.workers, seed=args.seed, batch_size=args.batch_size, progress=lambda m: print(" ", m)
     )
     result["rss_before"] = rss_before

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "mediation",
     "indicators",
     "selfservice",
+    "seed",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

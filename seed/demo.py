@@ -1,28 +1,46 @@
-"""A handful of enterprises, workers, certificates and awards for the demo (seed_demo); idempotent."""
+"""The demo for `make run` (seed_demo): accounts with published passwords, and a handful of records; idempotent.
+
+The accounts: a city clerk, a Beilun clerk and official, a worker, two payment clerks (one sends a batch,
+the other reconciles it) and an account administrator, with published authenticator keys for those who
+need two-factor sign-in (seed/totp.py). The records: five enterprises and six workers with certificates
+and an award, written through the registry's services; then the indicators of recent periods.
+"""
 
 import datetime
 
+from django.contrib.auth.models import Group
+
+from portal.accounts.rights import requires_two_factor
+from portal.accounts.two_factor import secret_base32
+from portal.choices import Role
+from portal.models import User
+from portal.roles import PAYMENT_STAFF, USER_ADMIN, sync_roles
+from seed.identifiers import demo_credit_code, demo_id_number
+from seed.totp import demo_totp_device
 from workers import services
 from workers.choices import Nomination, SkillLevel
 from workers.models import CraftsmanTitle, District, Enterprise, SkillCertificate, Worker
 
 D = datetime.date
 
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def demo_id_number(area: str, birth: str, sequence: int) -> str:
-    body = f"{area}{birth}{sequence:03d}"
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
-
-
-def demo_credit_code(area: str, serial: int) -> str:
-    body = f"91{area}{serial:09d}"[:17]
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(body, USCC_WEIGHTS, strict=True))
-    return body + USCC_ALPHABET[(31 - total % 31) % 31]
-
+# Known passwords are fine on a laptop demo and nowhere else: seed_demo refuses when DEBUG=0.
+DEMO_ACCOUNTS = [
+    ("city_clerk", "demo-city-2026", Role.CITY_STAFF, None, "市总工会 工作人员"),
+    ("beilun_clerk", "demo-beilun-2026", Role.DISTRICT_STAFF, "330206", "北仑区总工会 工作人员"),
+    ("beilun_official", "demo-official-2026", Role.DISTRICT_OFFICIAL, "330206", "北仑区 领导"),
+    ("worker_zhang", "demo-worker-2026", Role.WORKER, None, "张金达"),
+    # Payment staff: one sends a batch to the bank, the other reconciles the bank's answer (never the same).
+    ("pay_sender", "demo-pay-2026", Role.CITY_STAFF, None, "市总工会 出纳（发送）"),
+    ("pay_reconciler", "demo-pay-2026", Role.CITY_STAFF, None, "市总工会 出纳（对账）"),
+    # Creates accounts, issues password links, gives duties.
+    ("account_admin", "demo-admin-2026", Role.CITY_STAFF, None, "市总工会 用户管理员"),
+]
+#: Duties of the demo accounts (on top of their role).
+DEMO_DUTIES = {
+    "pay_sender": [PAYMENT_STAFF],
+    "pay_reconciler": [PAYMENT_STAFF],
+    "account_admin": [USER_ADMIN],
+}
 
 ENTERPRISES = [
     # name, district, serial, above scale, union since, pilot
@@ -141,3 +159,58 @@ def demo_registry() -> None:
         services.award_grant(
             by=None, worker_id=master.pk, title_id=title.pk, year=2021, nominated_by=Nomination.EMPLOYER
         )
+
+
+def demo_accounts() -> list[tuple[str, str, str, str, str]]:
+    """The demo accounts, created or reset: (username, password, role label, duties, authenticator key)."""
+    sync_roles()
+    rows = []
+    for username, password, role, district_code, display_name in DEMO_ACCOUNTS:
+        user, _ = User.objects.get_or_create(username=username)
+        user.role = role
+        user.district = District.objects.get(code=district_code) if district_code else None
+        user.first_name = display_name
+        user.set_password(password)
+        user.save()
+        duties = DEMO_DUTIES.get(username, [])
+        user.groups.add(*Group.objects.filter(name__in=duties))
+        secret = ""
+        if requires_two_factor(user):
+            # A published authenticator key, like the password: `manage.py demo_totp <user>` shows the code.
+            secret = secret_base32(demo_totp_device(user))
+        rows.append((username, password, role.label, ", ".join(duties), secret))
+    return rows
+
+
+def demo_periods(today: datetime.date):
+    """This year, quarter and month, and enough earlier ones for the dashboards' trend charts."""
+    from indicators.periods import Period
+
+    periods = []
+    for kind in ("year", "quarter", "month"):
+        period = Period.containing(today, kind)
+        for _ in range(4 if kind == "year" else 8):
+            periods.append(period)
+            period = period.previous()
+    return periods
+
+
+def demo_indicators(today: datetime.date) -> None:
+    """Indicators of the demo periods that have none yet."""
+    from indicators import engine
+    from indicators.selectors import latest_run
+
+    for period in demo_periods(today):
+        if latest_run(period.code) is None:
+            engine.compute_period(period)
+
+
+def demo_seed(today: datetime.date) -> list[tuple[str, str, str, str, str]]:
+    """Everything seed_demo makes: the accounts (returned as demo_accounts returns them), the records,
+    the worker account linked to its worker, and the indicators."""
+    rows = demo_accounts()
+    demo_registry()
+    worker = Worker.objects.filter(name="张金达").first()
+    User.objects.filter(username="worker_zhang").update(worker=worker)
+    demo_indicators(today)
+    return rows

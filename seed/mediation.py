@@ -1,4 +1,4 @@
-"""Synthetic mediation data for the city seeder: committees, their members, cases with their timelines.
+"""Synthetic mediation for the city seeder: committees, their members, cases with their timelines.
 
 Reproduces the report's shape: about 96% of above-scale enterprises with a union have a standing
 mediation committee on the reference date, and about 83% of the transferred cases (from arbitration
@@ -9,7 +9,7 @@ agreed extension, a few late), and cases received shortly before the reference d
 ``generate(seed)`` takes a :class:`MediationSeed` (a random stream, the reference date, the
 enterprises with their above-scale / union flags, worker ids per enterprise, and a writer's
 ``write(model, fields, rows)`` and ``reserve_ids(model, count)``) and writes rows in batches, the way
-workers/synthetic.py's steps do, so COPY on PostgreSQL and bulk_create elsewhere both serve.
+the city's other steps do (seed/writers.py), so COPY on PostgreSQL and bulk_create elsewhere both serve.
 ``seed_step(ctx)`` adapts the city seeder's SeedContext; ``from_registry()`` builds the input from
 whatever the registry holds (tests, demos).
 """
@@ -47,6 +47,7 @@ from mediation.models import (
     MediationCommittee,
 )
 from mediation.numbering import district_short_name, format_number
+from seed.steps import EnterprisePlan, SeedStep
 
 #: Parents first: the seeder empties them in reverse order on --reset.
 MODELS = (
@@ -549,15 +550,14 @@ def from_registry(
 
 
 def seed_step(ctx) -> None:
-    """The city seeder's step (workers.synthetic.SeedStep): plug in with
-    ``SEED_STEPS = [SeedStep("mediation", MODELS, seed_step)]``.
+    """The city seeder's step (SEED_STEPS, run by seed/city.py).
 
     Enterprise flags come from the registry step's plans; worker ids from one pass over the workers
     the registry step has just written (the seeder keeps no worker-to-enterprise map).
     """
     from workers.models import District
 
-    flags_union, flags_above = 1, 2  # workers.synthetic.EnterprisePlan.UNION / ABOVE_SCALE
+    flags_union, flags_above = EnterprisePlan.UNION, EnterprisePlan.ABOVE_SCALE
     enterprises = [
         EnterpriseInfo(plan.first_id + i, district_id, bool(flag & flags_above), bool(flag & flags_union))
         for district_id, plan in ctx.enterprises.items()
@@ -586,11 +586,5 @@ def seed_step(ctx) -> None:
     )
 
 
-def _seed_steps():
-    from workers.synthetic import SeedStep
-
-    return [SeedStep("mediation", MODELS, seed_step)]
-
-
-# seed_city finds this (workers.synthetic): committees and cases follow the registry in the city.
-SEED_STEPS = _seed_steps()
+#: Committees and cases follow the registry in the city (seed/city.py).
+SEED_STEPS = [SeedStep("mediation", MODELS, seed_step)]

@@ -4,7 +4,7 @@ import factory
 
 from portal.choices import Role
 from portal.models import User
-from workers.demo import demo_credit_code, demo_id_number
+from seed.identifiers import demo_credit_code, demo_id_number
 from workers.models import District
 
 
@@ -27,7 +27,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
-# --- Identifiers built from the standards' weights (workers/demo.py), independent of the validators -----
+# --- Identifiers built from the standards' weights (seed/identifiers.py), independent of the validators -----
 
 
 def make_id_number(area: str = "330206", birth: str = "19900101", sequence: int = 123) -> str:

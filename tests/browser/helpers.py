@@ -18,7 +18,7 @@ def totp_code(username: str) -> str:
     """The code an authenticator app would show now for the user's confirmed device, from its key."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from portal.accounts.demo import current_code
+    from seed.totp import current_code
 
     device = TOTPDevice.objects.filter(user__username=username, confirmed=True).latest("id")
     return current_code(device)

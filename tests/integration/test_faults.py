@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from indicators.choices import RunStatus
 from indicators.models import IndicatorRun
-from portal.accounts.demo import current_code
 from portal.celery import app
 from portal.choices import JobStatus
 from portal.jobs import job_claimed, job_create, jobs_reap_stale, progress_key
@@ -32,6 +31,7 @@ from portal.models import AuditEvent, Job
 from portal.spreadsheets import import_job_create, import_submit
 from portal.spreadsheets.pipeline import TEST_SLEEP_ENV
 from portal.tasks import _reap_stale_jobs_at_worker_start, reap_stale_jobs
+from seed.totp import current_code
 from tests.conftest import PASSWORD, test_totp_device
 from tests.factories import EnterpriseFactory, register_worker
 from tests.integration.test_import_worker import wait_for, workbook

@@ -5,9 +5,9 @@ from html.parser import HTMLParser
 import pytest
 from django.utils import translation
 
-from portal.accounts.demo import current_code
 from portal.accounts.rights import requires_two_factor
 from portal.choices import Role
+from seed.totp import current_code
 from tests.conftest import PASSWORD, test_totp_device
 from tests.factories import UserFactory
 

@@ -8,10 +8,10 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.accounts import rights
-from portal.accounts.demo import current_code
 from portal.choices import Role
 from portal.models import AuditEvent, User
 from portal.roles import PAYMENT_STAFF, USER_ADMIN
+from seed.totp import current_code
 from tests.conftest import PASSWORD, test_totp_device
 from tests.factories import UserFactory, district
 
@@ -163,7 +163,7 @@ def test_demo_codes_come_from_the_published_key(roles, settings):
 
     from django.core.management import call_command
 
-    from portal.accounts.demo import demo_key, demo_totp_device
+    from seed.totp import demo_key, demo_totp_device
 
     clerk = UserFactory(username="city_clerk", role=Role.CITY_STAFF)
     device = demo_totp_device(clerk)

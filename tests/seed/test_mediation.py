@@ -1,4 +1,4 @@
-"""mediation.synthetic: the report's shape (96% committee coverage, 83% of transferred cases agreed),
+"""seed.mediation: the report's shape (96% committee coverage, 83% of transferred cases agreed),
 every type, source and state, valid rows, deterministic, and pluggable into the city seeder."""
 
 import datetime
@@ -9,11 +9,14 @@ import pytest
 from django.db import transaction
 from django.db.models import Count, F, Q
 
-from mediation import selectors, services, synthetic
+from mediation import selectors, services
 from mediation.choices import TRANSFERRED_SOURCES, CaseSource, CaseStatus, DisputeType, EventType
 from mediation.models import CaseApplicant, CaseEvent, CaseNumberCounter, DisputeCase, MediationCommittee
 from portal.models import AuditEvent
-from workers import synthetic as city
+from seed import city
+from seed import mediation as synthetic
+from seed.registry import SEED_STEPS as REGISTRY_STEPS
+from seed.steps import SeedStep
 from workers.models import Enterprise, Worker
 
 AS_OF = datetime.date(2026, 6, 30)
@@ -139,7 +142,7 @@ def test_the_same_seed_gives_the_same_rows():
 @pytest.fixture
 def registry(db):
     """A small synthetic registry (the city seeder's own steps), in this test's transaction."""
-    city.city_seed(workers=1500, seed=3, as_of=AS_OF, steps=city.SEED_STEPS, progress=lambda message: None)
+    city.city_seed(workers=1500, seed=3, as_of=AS_OF, steps=REGISTRY_STEPS, progress=lambda message: None)
 
 
 def test_generated_rows_satisfy_the_database_and_the_services(registry):
@@ -184,7 +187,7 @@ def test_generated_rows_satisfy_the_database_and_the_services(registry):
 
 
 def test_the_step_plugs_into_the_city_seeder(db):
-    steps = [*city.SEED_STEPS, city.SeedStep("mediation", synthetic.MODELS, synthetic.seed_step)]
+    steps = [*REGISTRY_STEPS, SeedStep("mediation", synthetic.MODELS, synthetic.seed_step)]
     result = city.city_seed(workers=1500, seed=4, as_of=AS_OF, steps=steps, progress=lambda message: None)
     assert result["rows"]["mediation.DisputeCase"] == DisputeCase.objects.count() > 0
     assert MediationCommittee.objects.exists()

@@ -12,8 +12,10 @@ from django.db import connection
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 
 from portal.models import AuditEvent
+from seed import city, registry
+from seed.steps import SeedContext
+from seed.writers import PostgresCopyWriter, Writer, writer_for
 from tests.factories import UserFactory
-from workers import synthetic
 from workers.choices import SkillLevel
 from workers.models import CraftsmanAward, District, Employment, Enterprise, SkillCertificate, Worker
 from workers.services import worker_by_id_number
@@ -29,7 +31,7 @@ from workers.validators import (
 
 N = 2_000
 SEED = 7
-AS_OF = synthetic.DEFAULT_AS_OF
+AS_OF = city.DEFAULT_AS_OF
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,7 @@ def city(django_db_setup, django_db_blocker):
         AuditEvent.objects.filter(action="registry.seed").delete()
 
 
-class RecordingWriter(synthetic.Writer):
+class RecordingWriter(Writer):
     """Keeps a digest of every table's rows and the worker and enterprise rows, without a database."""
 
     def __init__(self):
@@ -78,9 +80,9 @@ class RecordingWriter(synthetic.Writer):
         ).hexdigest()
 
 
-def generate(*, workers=N, seed=SEED, batch_size=700) -> tuple[RecordingWriter, synthetic.SeedContext]:
+def generate(*, workers=N, seed=SEED, batch_size=700) -> tuple[RecordingWriter, SeedContext]:
     writer = RecordingWriter()
-    ctx = synthetic.SeedContext(
+    ctx = SeedContext(
         seed=seed,
         workers=workers,
         as_of=AS_OF,
@@ -89,7 +91,7 @@ def generate(*, workers=N, seed=SEED, batch_size=700) -> tuple[RecordingWriter, 
         writer=writer,
         progress=lambda message: None,
     )
-    for step in synthetic.SEED_STEPS:
+    for step in registry.SEED_STEPS:
         step.run(ctx)
     return writer, ctx
 
@@ -108,7 +110,7 @@ def test_the_city_has_the_workers_asked_for_and_about_one_enterprise_per_17(city
 
 def test_district_sizes_follow_the_city_shares(city, db):
     counts = dict(Worker.objects.values_list("district__code").annotate(n=Count("id")))
-    for code, weight in synthetic.DISTRICT_SHARES.items():
+    for code, weight in registry.DISTRICT_SHARES.items():
         assert abs(counts[code] - weight * N) <= 1, code
     assert counts["330212"] > counts["330205"]  # Yinzhou larger than Jiangbei
 
@@ -376,7 +378,7 @@ def _schema(tables):
 
 @pytest.mark.postgres
 def test_copy_rebuilds_every_index_and_constraint_it_dropped(city, db):
-    assert isinstance(synthetic.writer_for(connection), synthetic.PostgresCopyWriter)
+    assert isinstance(writer_for(connection), PostgresCopyWriter)
     tables = [m._meta.db_table for m in (Enterprise, Worker, Employment, SkillCertificate, CraftsmanAward)]
     before = _schema(tables)
     assert len(before[0]) > 20 and len(before[1]) > 10

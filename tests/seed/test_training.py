@@ -1,4 +1,4 @@
-"""training.synthetic: every claim kind in every status, consistent rows, the report's proportions on the
+"""seed.training and seed.claims: every claim kind in every status, consistent rows, the report's proportions on the
 dashboard, and the same rows for the same seed."""
 
 import datetime
@@ -20,7 +20,12 @@ from indicators.models import IndicatorValue
 from indicators.periods import Period
 from portal.choices import Role
 from portal.models import AuditEvent, User
-from training import rules, synthetic
+from seed import city, registry
+from seed import training as synthetic
+from seed.draws import CST
+from seed.steps import SeedContext
+from seed.writers import Writer
+from training import rules
 from training.choices import BatchStatus, ClaimKind, ClaimStatus, EnrollmentStatus, PaymentStatus, ProgramType
 from training.models import (
     Apprenticeship,
@@ -32,17 +37,14 @@ from training.models import (
     TrainingProgram,
     TuitionDetail,
 )
-from workers import synthetic as city
 from workers.models import CraftsmanAward, CraftsmanTitle, District, Employment, Worker
 
 N = 3_000
 SEED = 11
 AS_OF = city.DEFAULT_AS_OF
 YEAR_START = datetime.date(AS_OF.year, 1, 1)
-END_OF_AS_OF = datetime.datetime.combine(
-    AS_OF + datetime.timedelta(days=1), datetime.time(0), tzinfo=synthetic.CST
-)
-STEPS = [*city.SEED_STEPS, *synthetic.SEED_STEPS]
+END_OF_AS_OF = datetime.datetime.combine(AS_OF + datetime.timedelta(days=1), datetime.time(0), tzinfo=CST)
+STEPS = [*registry.SEED_STEPS, *synthetic.SEED_STEPS]
 
 
 def _quiet(*args):
@@ -86,7 +88,7 @@ def seeded(django_db_setup, django_db_blocker):
         _ensure_rules()
         try:
             city.city_seed(
-                workers=N, seed=SEED, as_of=AS_OF, steps=city.SEED_STEPS, batch_size=700, progress=_quiet
+                workers=N, seed=SEED, as_of=AS_OF, steps=registry.SEED_STEPS, batch_size=700, progress=_quiet
             )
             _beilun_craftsmen()
             result = city.city_seed(
@@ -100,7 +102,7 @@ def seeded(django_db_setup, django_db_blocker):
         remove()
 
 
-class RecordingWriter(city.Writer):
+class RecordingWriter(Writer):
     """Keeps every row in memory (clear text), no database."""
 
     def __init__(self):
@@ -124,7 +126,7 @@ class RecordingWriter(city.Writer):
 
 def generate(seed=SEED, batch_size=700) -> RecordingWriter:
     writer = RecordingWriter()
-    ctx = city.SeedContext(
+    ctx = SeedContext(
         seed=seed, workers=N, as_of=AS_OF, batch_size=batch_size, districts={}, writer=writer, progress=_quiet
     )
     synthetic.seed_step(ctx)
@@ -182,7 +184,7 @@ def test_enrolments_fit_their_course_and_their_status(seeded, db):
 
 def test_every_district_has_programs_of_every_type_from_enterprises_and_schools(seeded, db):
     pairs = set(TrainingProgram.objects.values_list("district__code", "program_type").distinct())
-    assert pairs == {(code, t) for code in city.DISTRICT_SHARES for t in ProgramType.values}
+    assert pairs == {(code, t) for code in registry.DISTRICT_SHARES for t in ProgramType.values}
     assert TrainingProgram.objects.filter(provider_enterprise__isnull=False).exists()
     assert TrainingProgram.objects.exclude(provider_school="").exists()
     # An employer's own courses are in its district.
@@ -412,7 +414,7 @@ def test_money_is_paid_every_quarter_of_the_window(seeded, db):
     for paid_at, amount in Payment.objects.filter(
         status=PaymentStatus.PAID, claim__kind__in=[ClaimKind.SKILL_SUBSIDY, ClaimKind.APPRENTICESHIP_STIPEND]
     ).values_list("paid_at", "amount"):
-        paid[(paid_at.astimezone(synthetic.CST).month - 1) // 3] += amount
+        paid[(paid_at.astimezone(CST).month - 1) // 3] += amount
     assert set(paid) == {0, 1}
     assert paid[1] < 2 * paid[0]
 

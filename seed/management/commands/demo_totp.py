@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.accounts.demo import current_code, demo_key
+from seed.totp import current_code, demo_key
 
 
 class Command(BaseCommand):

@@ -1,11 +1,11 @@
-"""seed_city: fill an empty registry with a deterministic synthetic city (COPY on PostgreSQL)."""
+"""seed_city: fill an empty registry with a deterministic synthetic city (seed/city.py; COPY on PostgreSQL)."""
 
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from workers import synthetic
+from seed import city
 
 
 def _positive(value: str) -> int:
@@ -35,14 +35,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size",
             type=_positive,
-            default=synthetic.DEFAULT_BATCH_SIZE,
-            help=f"Workers generated and written per batch (default {synthetic.DEFAULT_BATCH_SIZE:,}).",
+            default=city.DEFAULT_BATCH_SIZE,
+            help=f"Workers generated and written per batch (default {city.DEFAULT_BATCH_SIZE:,}).",
         )
         parser.add_argument(
             "--as-of",
             type=datetime.date.fromisoformat,
-            default=synthetic.DEFAULT_AS_OF,
-            help=f"Reference date of the data, YYYY-MM-DD (default {synthetic.DEFAULT_AS_OF}).",
+            default=city.DEFAULT_AS_OF,
+            help=f"Reference date of the data, YYYY-MM-DD (default {city.DEFAULT_AS_OF}).",
         )
         group = parser.add_mutually_exclusive_group()
         group.add_argument(
@@ -63,7 +63,7 @@ class Command(BaseCommand):
             )
         verbosity = options["verbosity"]
         try:
-            result = synthetic.city_seed(
+            result = city.city_seed(
                 workers=workers,
                 seed=seed,
                 as_of=as_of,
@@ -71,14 +71,14 @@ class Command(BaseCommand):
                 reset=reset,
                 progress=self.stdout.write if verbosity >= 1 else (lambda message: None),
             )
-        except synthetic.RegistryNotEmpty as exc:
+        except city.RegistryNotEmpty as exc:
             if if_empty:
                 self.stdout.write(f"The registry already holds data ({exc}); nothing seeded.")
                 return
             raise CommandError(
                 f"The registry is not empty ({exc}). Run with --reset to replace it with a synthetic city."
             ) from None
-        except synthetic.SeedError as exc:
+        except city.SeedError as exc:
             raise CommandError(str(exc)) from None
         if verbosity >= 1:
             self._summary(result)
