@@ -135,7 +135,7 @@ class Outcome:
 
 CLAIM_FIELDS = (
     "id", "kind", "status", "worker_id", "district_id", "amount", "rule_id", "reference_date", "certificate_id",
-    "subsidy_occupation", "subsidy_level", "apprenticeship_id", "award_id", "submitted_at", "submitted_by_id", "submitted_online", "reviewed_at", "reviewed_by_id", "approved_at",
+    "subsidy_occupation", "subsidy_level", "apprenticeship_id", "award_id", "award_title_id", "submitted_at", "submitted_by_id", "submitted_online", "reviewed_at", "reviewed_by_id", "approved_at",
     "approved_by_id", "paid_at", "closed_reason", "note",
 )  # fmt: skip
 TUITION_FIELDS = ("claim_id", "degree", "institution", "major", "tuition_paid", "paid_on", "relevant_to_job",
@@ -381,6 +381,7 @@ class Claims:
         level: int | None = None,
         apprenticeship_id: int | None = None,
         award_id: int | None = None,
+        award_title_id: int | None = None,
         tuition: tuple | None = None,
     ) -> Outcome | None:
         chosen = self._choose(kind, window[0], window[1], stretch, status, exclude)
@@ -408,7 +409,7 @@ class Claims:
             reason = rng.choice(RETURN_REASONS)
         self.out.add(Claim, CLAIM_FIELDS, (
             claim_id, kind, status, payee.worker_id, district_id, amount, rule.pk, reference_date, certificate_id,
-            occupation, level, apprenticeship_id, award_id,
+            occupation, level, apprenticeship_id, award_id, award_title_id,
             moment(d["s"], between(rng, *SUBMIT_MINUTES)), submitter, online,
             moment(reviewed, between(rng, *REVIEW_MINUTES)) if reviewed is not None else None,
             reviewer if reviewed is not None else None,
@@ -550,6 +551,7 @@ class Claims:
             outcome = self.add(
                 kind=ClaimKind.CRAFTSMAN_AWARD.value, payee=payee, rule=rule, amount=rule.amount,
                 reference_date=reference, window=(first, self.seed.as_of), award_id=award_id,
+                award_title_id=title_id,
             )  # fmt: skip
             if (
                 outcome is None

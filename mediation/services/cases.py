@@ -133,7 +133,9 @@ def _begin(case_id: int, by, action: str, *, applicant_may: bool = False) -> tup
     return case, case.status
 
 
-def _check_committee(committee_id, *, field: str, case_district_id: int, enterprise_id: int, on):
+def check_committee(committee_id, *, field: str, case_district_id: int, enterprise_id: int, on):
+    """The committee that takes a case: it exists on the day, in the case's district, and may take it (the
+    enterprise's own, or a street, industrial-community or people's body)."""
     committee = MediationCommittee.objects.filter(pk=committee_id).first()
     if committee is None:
         raise ValidationError({field: [_("Unknown mediation committee.")]})
@@ -278,7 +280,7 @@ def case_apply(
     committee = None
     if committee_id is not None and enterprise is not None and "received_on" not in errors:
         try:
-            committee = _check_committee(
+            committee = check_committee(
                 committee_id,
                 field="committee",
                 case_district_id=enterprise.district_id,
@@ -340,7 +342,7 @@ def case_accept(
     committee_id = committee_id or case.committee_id
     if committee_id is None:
         raise ValidationError({"committee": [_("Choose the committee that takes the case.")]})
-    committee = _check_committee(
+    committee = check_committee(
         committee_id,
         field="committee",
         case_district_id=case.district_id,
@@ -518,6 +520,25 @@ def case_add_document(
     return event
 
 
+def check_extension(
+    *, received_on: datetime.date, due_on: datetime.date, new_due_on: datetime.date, today: datetime.date
+) -> None:
+    """An extension moves the time limit later, not into the past, and at most the cap past the statutory one."""
+    latest = deadlines.latest_due_date(received_on)
+    if new_due_on <= due_on:
+        raise ValidationError(
+            {"new_due_on": [_("The new time limit must be later than the current one (%(date)s).")
+                            % {"date": due_on.isoformat()}]}
+        )  # fmt: skip
+    if new_due_on < today:
+        raise ValidationError({"new_due_on": [_("The new time limit cannot be in the past.")]})
+    if new_due_on > latest:
+        raise ValidationError(
+            {"new_due_on": [_("At most %(days)d days beyond the statutory time limit: %(date)s at the latest.")
+                            % {"days": deadlines.extension_cap_days(), "date": latest.isoformat()}]}
+        )  # fmt: skip
+
+
 @transaction.atomic
 def case_extend(
     *, case_id: int, by, new_due_on: datetime.date, reason: str, agreed_by_both: bool
@@ -533,19 +554,9 @@ def case_extend(
     )
     if new_due_on is None:
         raise ValidationError({"new_due_on": [_("Give the new time limit.")]})
-    latest = deadlines.latest_due_date(case.received_on)
-    if new_due_on <= case.due_on:
-        raise ValidationError(
-            {"new_due_on": [_("The new time limit must be later than the current one (%(date)s).")
-                            % {"date": case.due_on.isoformat()}]}
-        )  # fmt: skip
-    if new_due_on < timezone.localdate():
-        raise ValidationError({"new_due_on": [_("The new time limit cannot be in the past.")]})
-    if new_due_on > latest:
-        raise ValidationError(
-            {"new_due_on": [_("At most %(days)d days beyond the statutory time limit: %(date)s at the latest.")
-                            % {"days": deadlines.extension_cap_days(), "date": latest.isoformat()}]}
-        )  # fmt: skip
+    check_extension(
+        received_on=case.received_on, due_on=case.due_on, new_due_on=new_due_on, today=timezone.localdate()
+    )
     old_due = case.due_on
     case.due_on, case.extension_reason = new_due_on, reason
     case.save(update_fields=["due_on", "extension_reason", "updated_at"])

@@ -235,14 +235,31 @@ def claim_submit(
 # --- Single transitions --------------------------------------------------------------------------------
 
 
+def check_reviewer(claim: Claim, by) -> None:
+    """Four eyes: nobody reviews a claim they submitted."""
+    if claim.submitted_by_id == by.pk:
+        raise PermissionDenied(_("Nobody reviews a claim they submitted."))
+
+
+def check_approver(claim: Claim, by) -> None:
+    """Four eyes: the approver neither submitted nor reviewed the claim; above the threshold, plus one level
+    (an approver from the city union)."""
+    if by.pk in (claim.submitted_by_id, claim.reviewed_by_id):
+        raise PermissionDenied(_("The approver must be someone other than the submitter and the reviewer."))
+    if claim.amount > _city_threshold() and not as_scope(by).is_city:
+        raise PermissionDenied(
+            _("Claims above %(limit)s yuan need an approver from the city union.")
+            % {"limit": _city_threshold()}
+        )
+
+
 @transaction.atomic
 def claim_review(*, claim_id: int, by, note: str = "") -> Claim:
     claim = _locked_claim(claim_id)
     _require_staff_scope(by, claim.district_id)
     if claim.status not in REVIEWABLE:
         raise _wrong_state(claim, _("reviewed"))
-    if claim.submitted_by_id == by.pk:
-        raise PermissionDenied(_("Nobody reviews a claim they submitted."))
+    check_reviewer(claim, by)
     old = claim.status
     claim.status, claim.reviewed_by, claim.reviewed_at = ClaimStatus.REVIEWED, by, timezone.now()
     claim.save(update_fields=["status", "reviewed_by", "reviewed_at"])
@@ -256,13 +273,7 @@ def claim_approve(*, claim_id: int, by, note: str = "") -> Claim:
     _require_staff_scope(by, claim.district_id)
     if claim.status != ClaimStatus.REVIEWED:
         raise _wrong_state(claim, _("approved"))
-    if by.pk in (claim.submitted_by_id, claim.reviewed_by_id):
-        raise PermissionDenied(_("The approver must be someone other than the submitter and the reviewer."))
-    if claim.amount > _city_threshold() and not as_scope(by).is_city:
-        raise PermissionDenied(
-            _("Claims above %(limit)s yuan need an approver from the city union.")
-            % {"limit": _city_threshold()}
-        )
+    check_approver(claim, by)
     old = claim.status
     claim.status, claim.approved_by, claim.approved_at = ClaimStatus.APPROVED, by, timezone.now()
     claim.save(update_fields=["status", "approved_by", "approved_at"])

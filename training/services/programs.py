@@ -32,6 +32,48 @@ def district_on(worker_id: int, on_date: datetime.date) -> int | None:
     return spell
 
 
+def check_enrollment_dates(program: TrainingProgram, enrolled_on: datetime.date) -> None:
+    """A worker enrols on a day of the programme."""
+    if not program.starts_on <= enrolled_on <= program.ends_on:
+        raise ValidationError({"enrolled_on": [_("The enrolment date is outside the program's dates.")]})
+
+
+def check_program_room(program: TrainingProgram) -> None:
+    """A programme with a capacity takes no more enrolments than it has places (dropped ones free theirs)."""
+    if (
+        program.capacity is not None
+        and program.enrollments.exclude(status=EnrollmentStatus.DROPPED).count() >= program.capacity
+    ):
+        raise ValidationError({"program": [_("The program is full.")]})
+
+
+def check_completion(
+    *, enrollment: Enrollment, completed_on: datetime.date, certificate_id: int | None
+) -> None:
+    """A completion is not dated before the enrolment, and the certificate it earned is the worker's own."""
+    if completed_on < enrollment.enrolled_on:
+        raise ValidationError({"completed_on": [_("Completion cannot be before enrolment.")]})
+    if (
+        certificate_id is not None
+        and not SkillCertificate.objects.filter(pk=certificate_id, worker_id=enrollment.worker_id).exists()
+    ):
+        raise ValidationError({"certificate": [_("The certificate must belong to the enrolled worker.")]})
+
+
+def check_pair(*, master: Worker, apprentice: Worker) -> None:
+    """A master and an apprentice are two people of one enterprise."""
+    if master.pk == apprentice.pk:
+        raise ValidationError({"apprentice": [_("A master cannot be their own apprentice.")]})
+    if master.enterprise_id != apprentice.enterprise_id:
+        raise ValidationError({"apprentice": [_("Master and apprentice must work in the same enterprise.")]})
+
+
+def check_agreement_dates(*, starts_on: datetime.date, ends_on: datetime.date) -> None:
+    """An apprenticeship agreement ends after it starts."""
+    if ends_on <= starts_on:
+        raise ValidationError({"ends_on": [_("The agreement must end after it starts.")]})
+
+
 @transaction.atomic
 def enrollment_create(*, by, worker_id: int, program_id: int, enrolled_on: datetime.date) -> Enrollment:
     worker = Worker.objects.filter(pk=worker_id).first()
@@ -42,13 +84,8 @@ def enrollment_create(*, by, worker_id: int, program_id: int, enrolled_on: datet
     if district_id is None:
         raise ValidationError({"enrolled_on": [_("The worker was not employed on the enrolment date.")]})
     _require_write_scope(by, district_id)
-    if not program.starts_on <= enrolled_on <= program.ends_on:
-        raise ValidationError({"enrolled_on": [_("The enrolment date is outside the program's dates.")]})
-    if (
-        program.capacity is not None
-        and program.enrollments.exclude(status=EnrollmentStatus.DROPPED).count() >= program.capacity
-    ):
-        raise ValidationError({"program": [_("The program is full.")]})
+    check_enrollment_dates(program, enrolled_on)
+    check_program_room(program)
     try:
         with transaction.atomic():
             enrollment = Enrollment.objects.create(
@@ -68,13 +105,7 @@ def enrollment_complete(
     _require_write_scope(by, enrollment.district_id)
     if enrollment.status != EnrollmentStatus.ENROLLED:
         raise ValidationError(_("Only an ongoing enrolment can be completed."))
-    if completed_on < enrollment.enrolled_on:
-        raise ValidationError({"completed_on": [_("Completion cannot be before enrolment.")]})
-    if (
-        certificate_id is not None
-        and not SkillCertificate.objects.filter(pk=certificate_id, worker_id=enrollment.worker_id).exists()
-    ):
-        raise ValidationError({"certificate": [_("The certificate must belong to the enrolled worker.")]})
+    check_completion(enrollment=enrollment, completed_on=completed_on, certificate_id=certificate_id)
     enrollment.status, enrollment.completed_on = EnrollmentStatus.COMPLETED, completed_on
     enrollment.certificate_id = certificate_id
     enrollment.save(update_fields=["status", "completed_on", "certificate"])
@@ -98,13 +129,9 @@ def apprenticeship_create(
     apprentice = Worker.objects.filter(pk=apprentice_id).first()
     if master is None or apprentice is None:
         raise ValidationError(_("Unknown worker."))
-    if master.pk == apprentice.pk:
-        raise ValidationError({"apprentice": [_("A master cannot be their own apprentice.")]})
-    if master.enterprise_id != apprentice.enterprise_id:
-        raise ValidationError({"apprentice": [_("Master and apprentice must work in the same enterprise.")]})
+    check_pair(master=master, apprentice=apprentice)
     _require_write_scope(by, master.district_id)
-    if ends_on <= starts_on:
-        raise ValidationError({"ends_on": [_("The agreement must end after it starts.")]})
+    check_agreement_dates(starts_on=starts_on, ends_on=ends_on)
     occupation = clean_model_text(Apprenticeship, "occupation", occupation)
     pair = Apprenticeship(
         master=master,
