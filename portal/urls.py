@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include(selfservice_urls)),
     path("dashboard/", include("indicators.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("files/<path:path>", private_file, name="private-file"),
     path("jobs/<int:pk>/", job_views.job_detail, name="job-detail"),
     path("jobs/<int:pk>/download/", job_views.job_download, name="job-download"),

@@ -24,7 +24,7 @@ from portal.models import AuditEvent
 from selfservice.models import BankAccountChange, BankAccountChangeStatus, NoticeMarker
 from training import rules
 from training import selectors as training_selectors
-from training.choices import ClaimStatus
+from training.choices import CLOSED_WITHOUT_PAYMENT, ClaimKind, ClaimStatus, EnrollmentStatus
 from training.models import Apprenticeship, Claim, Enrollment, Payment, PaymentBatch
 from workers.models import CraftsmanAward, Employment, SkillCertificate, Worker
 
@@ -140,6 +140,12 @@ def my_records(worker_id: int) -> MyRecords:
     records.enrollments = list(
         Enrollment.objects.filter(worker_id=worker_id).select_related("program").order_by("-enrolled_on")
     )
+    for enrollment in records.enrollments:
+        # Still "enrolled" once the course is over, until the provider's completion list is accepted:
+        # the worker is no longer in class, and the page says so.
+        enrollment.course_ended = (
+            enrollment.status == EnrollmentStatus.ENROLLED and enrollment.program.ends_on < today
+        )
     records.claims = list(my_claims(worker_id))
     for claim in records.claims:
         claim.steps = claim_timeline(claim)
@@ -156,12 +162,17 @@ def my_records(worker_id: int) -> MyRecords:
         case.days_left = case_days_left(case, today)
         case.due_soon = deadlines.is_due_soon(case.status, case.due_on, today)
         case.overdue = deadlines.is_overdue(case.status, case.due_on, today)
-    records.pending_change = (
+    records.pending_change = pending_bank_change(worker_id)
+    return records
+
+
+def pending_bank_change(worker_id: int) -> BankAccountChange | None:
+    """The worker's new bank account waiting for a clerk, if any; payouts keep the confirmed one until then."""
+    return (
         BankAccountChange.objects.filter(worker_id=worker_id, status=BankAccountChangeStatus.PENDING)
-        .order_by("-requested_at")
+        .order_by("-requested_at", "-id")
         .first()
     )
-    return records
 
 
 def payments_of(claim: Claim):
@@ -192,6 +203,55 @@ def subsidy_options(worker: Worker, today: datetime.date | None = None) -> tuple
         else:
             eligible.append(CertificateOption(certificate, amount))
     return eligible, refused
+
+
+@dataclass(frozen=True)
+class Reapply:
+    """Applying again for a claim closed without payment: a pre-filled new application, or why not."""
+
+    url: str = ""
+    reason: str = ""
+
+
+def claim_reapply(claim: Claim, today: datetime.date | None = None) -> Reapply | None:
+    """For a rejected or cancelled claim, a new application of the same kind for the same certificate or
+    tuition payment, if the rules (training.rules, which the service runs again on submission) allow it
+    today; otherwise the rule's reason. None for a claim that is not closed without payment."""
+    if claim.status not in CLOSED_WITHOUT_PAYMENT:
+        return None
+    today = today or timezone.localdate()
+    tuition = getattr(claim, "tuition", None) if claim.kind == ClaimKind.TUITION else None
+    try:
+        if claim.kind == ClaimKind.SKILL_SUBSIDY and claim.certificate_id:
+            rules.skill_subsidy_terms(worker=claim.worker, certificate=claim.certificate, submitted_on=today)
+            return Reapply(url=f"{reverse('me-apply-subsidy')}?certificate={claim.certificate_id}")
+        if tuition is not None:
+            rules.tuition_terms(
+                tuition_paid=tuition.tuition_paid, paid_on=tuition.paid_on, relevant_to_job=True
+            )
+            rules.tuition_once(
+                worker_id=claim.worker_id,
+                institution=tuition.institution,
+                paid_on=tuition.paid_on,
+                tuition_paid=tuition.tuition_paid,
+            )
+            return Reapply(url=f"{reverse('me-apply-tuition')}?again={claim.pk}")
+    except ValidationError as exc:
+        return Reapply(reason=" ".join(exc.messages))
+    return Reapply(reason=_("Claims of this kind are made at the union office; ask there to apply again."))
+
+
+def tuition_initial(claim: Claim) -> dict:
+    """The tuition form filled in from an earlier claim of the worker's (the receipt is attached again)."""
+    tuition = claim.tuition
+    return {
+        "degree": tuition.degree,
+        "institution": tuition.institution,
+        "major": tuition.major,
+        "tuition_paid": tuition.tuition_paid,
+        "paid_on": tuition.paid_on,
+        "relevant_to_job": tuition.relevant_to_job,
+    }
 
 
 def former_enterprises(worker: Worker) -> list:

@@ -40,7 +40,7 @@ from selfservice.forms import (
 from selfservice.models import BankAccountChange
 from selfservice.sms import sms_backend
 from selfservice.throttle import ADDRESS_THROTTLED, attempt_allowed, attempt_failed
-from training.choices import ClaimKind
+from training.choices import CLOSED_WITHOUT_PAYMENT, ClaimKind
 from training.models import Claim
 from training.services import claim_submit
 
@@ -208,7 +208,7 @@ def notices(request):
 @worker_page
 def claim_detail(request, claim_id: int):
     claim = _own(
-        Claim.objects.select_related("rule", "certificate", "tuition"),
+        Claim.objects.select_related("rule", "certificate", "tuition", "worker"),
         request,
         claim_id,
     )
@@ -220,6 +220,7 @@ def claim_detail(request, claim_id: int):
             "steps": selectors.claim_timeline(claim),
             "payments": selectors.payments_of(claim),
             "tuition": getattr(claim, "tuition", None) if claim.kind == ClaimKind.TUITION else None,
+            "reapply": selectors.claim_reapply(claim),
         },
     )
 
@@ -271,8 +272,19 @@ def apply_subsidy(request):
     """Choose a certificate that qualifies, see the amount, then submit: three steps, one page."""
     worker = request.user.worker
     eligible, refused = selectors.subsidy_options(worker)
-    form = SubsidyChooseForm(request.POST or None, options=eligible)
-    context = {"form": form, "eligible": eligible, "refused": refused, "worker": worker}
+    # ?certificate= (applying again from a rejected claim's page) chooses it, if it qualifies now.
+    wanted = request.GET.get("certificate", "")
+    initial = {"certificate": int(wanted)} if wanted.isdigit() else {}
+    if initial and initial["certificate"] not in {o.certificate.pk for o in eligible}:
+        initial = {}
+    form = SubsidyChooseForm(request.POST or None, options=eligible, initial=initial)
+    context = {
+        "form": form,
+        "eligible": eligible,
+        "refused": refused,
+        "worker": worker,
+        "pending_change": selectors.pending_bank_change(worker.pk),
+    }
     if request.method == "POST" and form.is_valid():
         chosen = next(o for o in eligible if o.certificate.pk == form.cleaned_data["certificate"])
         if request.POST.get("step") != "confirm":
@@ -298,7 +310,18 @@ def apply_subsidy(request):
 def apply_tuition(request):
     worker = request.user.worker
     max_mb = getattr(settings, "WORKER_RECEIPT_MAX_MB", 5)
-    form = TuitionForm(request.POST or None, request.FILES or None, max_mb=max_mb)
+    # ?again=<claim> (from a rejected or cancelled claim's page): the form starts with that claim's details.
+    earlier = None
+    if request.GET.get("again", "").isdigit():
+        earlier = _own(
+            Claim.objects.select_related("tuition").filter(
+                kind=ClaimKind.TUITION, status__in=CLOSED_WITHOUT_PAYMENT
+            ),
+            request,
+            int(request.GET["again"]),
+        )
+    initial = selectors.tuition_initial(earlier) if earlier else None
+    form = TuitionForm(request.POST or None, request.FILES or None, max_mb=max_mb, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -321,7 +344,14 @@ def apply_tuition(request):
             form.add_service_error(exc)
         else:
             return redirect("me-claim-submitted", claim.pk)
-    return render(request, "portal/me/apply_tuition.html", {"form": form, "worker": worker, "max_mb": max_mb})
+    context = {
+        "form": form,
+        "worker": worker,
+        "max_mb": max_mb,
+        "earlier": earlier,
+        "pending_change": selectors.pending_bank_change(worker.pk),
+    }
+    return render(request, "portal/me/apply_tuition.html", context)
 
 
 @worker_page

@@ -1,4 +1,5 @@
-/* Draws the dashboard charts with the vendored Apache ECharts.
+/* Draws the dashboard charts with the vendored Apache ECharts: the portal's own build, with only the charts
+ * and components used here (static/vendor/echarts/BUILD.md); one more must be added to that build too.
  *
  * The page renders each chart's data as <script type="application/json"> (Django's json_script) and a
  * container <div data-chart="<id of that script>" hidden>. Without JavaScript the containers stay hidden

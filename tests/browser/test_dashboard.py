@@ -40,12 +40,10 @@ def new_page(browser, viewport, **options):
     page.set_default_timeout(15_000)
     page.problems = []
 
-    # CSP violations and script errors show up here: the page must have none.
-    # The shell has no favicon yet (not the dashboards' concern); every other failure is a problem.
+    # CSP violations, script errors and failed loads (a missing favicon too) show up here: the page must have none.
     def console(message):
-        where = message.location.get("url", "")
-        if message.type == "error" and not where.endswith("/favicon.ico"):
-            page.problems.append(f"{message.text} {where}")
+        if message.type == "error":
+            page.problems.append(f"{message.text} {message.location.get('url', '')}")
 
     page.on("console", console)
     page.on("pageerror", lambda e: page.problems.append(str(e)))

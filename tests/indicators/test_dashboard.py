@@ -329,7 +329,7 @@ def test_the_charts_read_json_blocks_and_no_inline_script(client, beilun_officia
     for tag in re.findall(r"<script\b[^>]*>", html):
         assert 'type="application/json"' in tag or "src=" in tag, tag
     assert " style=" not in html
-    assert "/static/vendor/echarts/echarts.min.js" in html
+    assert "/static/vendor/echarts/echarts.custom.min.js" in html
 
 
 def test_the_chosen_indicator_drives_both_charts(client, city_clerk, city):
