@@ -48,7 +48,7 @@ from training.services.claims import claim_submit
 from workers.importers import cells
 from workers.importers.lookups import DistrictReader, EnterpriseCache, TitleReader, workers_by_hash
 from workers.importers.worker import BATCH, CreditCodes, id_number, short_text
-from workers.models import CraftsmanAward, Employment, SkillCertificate, Worker
+from workers.models import CraftsmanAward, Employment, SkillCertificate, Worker, employment_valid_on
 
 _CLOSED = [s.value for s in CLOSED_WITHOUT_PAYMENT]
 
@@ -122,9 +122,10 @@ def _first_seen(seen: FirstSeen, key, row: int, errors: list, column: str, messa
 
 
 def _district_on(spells: list[tuple[int, datetime.date, datetime.date | None]], day: datetime.date):
-    """The district of the employment spell valid on a day (as training.services.programs.district_on)."""
+    """The district of the employment spell valid on a day (as training.services.programs.district_on:
+    the spells come in the same order, latest start first)."""
     for district_id, started_on, ended_on in spells:
-        if started_on <= day and (ended_on is None or ended_on > day):
+        if employment_valid_on(started_on, ended_on, day):
             return district_id
     return None
 

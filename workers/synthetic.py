@@ -31,8 +31,6 @@ from django.utils.module_loading import module_has_submodule
 from portal import crypto
 from portal.fields import BlindIndexField, EncryptedTextField
 from workers.choices import (
-    HIGH_SKILL_MIN_LEVEL,
-    SKILLED_MIN_LEVEL,
     Education,
     Nomination,
     Ownership,
@@ -41,6 +39,7 @@ from workers.choices import (
     SkillLevel,
     TitleLevel,
 )
+from workers.skills import HIGH_SKILL_MIN_LEVEL, SKILLED_MIN_LEVEL
 
 # Fixed rather than "today" so that the same seed gives the same rows whenever it runs (tests, benchmarks
 # and demos stay comparable); it must not be after the real today, because the services refuse records
