@@ -15,7 +15,6 @@ from workers.models import (
     Employment,
     SkillCertificate,
     employment_valid_on,
-    employment_valid_on_q,
     employment_valid_on_sql,
 )
 from workers.skills import certificate_valid_on_sql, valid_on_q
@@ -81,13 +80,6 @@ def test_an_employment_is_valid_from_its_start_day_up_to_the_day_before_its_end(
     assert names(D(2024, 6, 29)) == {"closed", "open"}
     assert names(D(2024, 6, 30)) == {"open"}
     assert names(D(2024, 7, 1)) == {"open", "future"}
-
-
-def test_the_q_reaches_employments_through_the_worker(spells):
-    from workers.models import Worker
-
-    workers = Worker.objects.filter(employment_valid_on_q(D(2024, 6, 30), prefix="employments__"))
-    assert set(workers.values_list("pk", flat=True)) == {spells["open"].worker_id}
 
 
 @pytest.fixture

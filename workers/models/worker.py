@@ -98,11 +98,9 @@ class Worker(models.Model):
 # holds them to each other on the boundary days, on SQLite and PostgreSQL.
 
 
-def employment_valid_on_q(day: datetime.date, prefix: str = "") -> Q:
-    """The Q of employments valid on ``day``; ``prefix`` reaches them through a relation (``"employments__"``)."""
-    return Q(**{f"{prefix}started_on__lte": day}) & (
-        Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gt": day})
-    )
+def employment_valid_on_q(day: datetime.date) -> Q:
+    """The Q of employments valid on ``day`` (for a filtered count or a Subquery; else use valid_on)."""
+    return Q(started_on__lte=day) & (Q(ended_on__isnull=True) | Q(ended_on__gt=day))
 
 
 def employment_valid_on_sql(alias: str, day: str = "day") -> str:
