@@ -1,4 +1,4 @@
-"""Admin of targets (edited and imported by staff) and of indicator runs (seen, and started)."""
+"""Admin of targets (edited, imported and exported by city staff) and of indicator runs (seen, and started)."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -6,13 +6,14 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
 
 from indicators.definitions import INDICATORS
+from indicators.importers.target import TargetImporter
 from indicators.models import IndicatorRun, IndicatorValue, Target
 from indicators.periods import Period
 from indicators.resources import TargetResource
 from portal.access import as_scope
+from portal.admin.importexport import ImportExportMixin
 from portal.admin.mixins import ScopedAdminMixin
 from portal.jobs import JobNotQueued
 
@@ -30,9 +31,10 @@ class TargetForm(forms.ModelForm):
 
 
 @admin.register(Target)
-class TargetAdmin(ScopedAdminMixin, ImportExportModelAdmin):
+class TargetAdmin(ImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
     form = TargetForm
-    resource_classes = [TargetResource]
+    resource_class = TargetResource
+    importer_key = TargetImporter.key
     list_display = ["indicator_name", "year", "district", "value", "note"]
     list_filter = ["year", "indicator", "district"]
     list_select_related = ["district"]
@@ -52,7 +54,8 @@ class TargetAdmin(ScopedAdminMixin, ImportExportModelAdmin):
         return as_scope(request.user).is_city and super().has_delete_permission(request, obj)
 
     def has_import_permission(self, request):
-        return as_scope(request.user).is_city
+        scope = as_scope(request.user)
+        return scope.is_city and scope.can_write and super().has_import_permission(request)
 
 
 class RecomputeForm(forms.Form):

@@ -8,3 +8,9 @@ class IndicatorsConfig(AppConfig):
 
     def ready(self):
         from indicators import signals  # noqa: F401 (connects the receivers)
+
+        # The shared import pipeline finds formats by key (jobs, previews, the admin's import page).
+        from indicators.importers.target import TargetImporter
+        from portal.spreadsheets import register_importer
+
+        register_importer(TargetImporter)

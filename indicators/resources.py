@@ -1,47 +1,57 @@
-"""Targets in Excel: Chinese headers, the district by code or name, the city left empty."""
+"""Targets in Excel: Chinese headers, the district by code or name, the city left empty.
+
+As in workers/resources.py, the headers are the file format, not interface text: they stay Chinese in
+every language. Imports run in the shared pipeline (indicators/importers/target.py).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources, widgets
 
-from indicators.definitions import INDICATORS
 from indicators.models import Target
-from workers.models import District
+from portal.spreadsheets.columns import Column, PortalResource
 
 
-class DistrictWidget(widgets.ForeignKeyWidget):
-    """A district by its code (330206) or its name (北仑区); an empty cell means the whole city."""
+class TargetValueColumn(Column):
+    """A target, exported as a number (3000, 33.5) so that Excel can compute with it."""
 
-    def __init__(self):
-        super().__init__(District, field="code")
-
-    def clean(self, value, row=None, **kwargs):
-        value = str(value or "").strip()
-        if not value or value in ("全市", "city"):
-            return None
-        found = District.objects.filter(code=value).first() or District.objects.filter(name=value).first()
-        if found is None:
-            raise ValueError(_("Unknown district: %(value)s") % {"value": value})
-        return found
+    def export(self, instance, **kwargs):
+        value = self.get_value(instance)
+        if value is None:
+            return ""
+        value = Decimal(value)
+        return int(value) if value == value.to_integral_value() else value.normalize()
 
 
-class IndicatorCodeWidget(widgets.CharWidget):
-    def clean(self, value, row=None, **kwargs):
-        code = str(value or "").strip()
-        if code not in INDICATORS:
-            raise ValueError(_("Unknown indicator code: %(code)s") % {"code": code})
-        return code
+class TargetResource(PortalResource):
+    indicator = Column(
+        attribute="indicator",
+        column_name="指标代码",
+        required=True,
+        rule=_(
+            "The indicator's code, as listed on the target form (skilled_workers, high_skill_ratio …). "
+            "Indicator, year and district together are the key of the row."
+        ),
+    )
+    year = Column(attribute="year", column_name="年度", required=True, rule=_("A year such as 2025."))
+    district = Column(
+        attribute="district__code",
+        column_name="区（县、市）代码",
+        text=True,
+        rule=_("The district's six-digit code (330206) or its name (北仑区); empty for the whole city."),
+    )
+    value = TargetValueColumn(
+        attribute="value",
+        column_name="目标值",
+        required=True,
+        rule=_("A number, such as 3000 or 33.5; a percentage without the % sign."),
+    )
+    note = Column(attribute="note", column_name="备注", rule=_("Up to 255 characters."))
 
-
-class TargetResource(resources.ModelResource):
-    indicator = fields.Field(attribute="indicator", column_name="指标代码", widget=IndicatorCodeWidget())
-    year = fields.Field(attribute="year", column_name="年度", widget=widgets.IntegerWidget())
-    district = fields.Field(attribute="district", column_name="区（县、市）代码", widget=DistrictWidget())
-    value = fields.Field(attribute="value", column_name="目标值", widget=widgets.DecimalWidget())
-    note = fields.Field(attribute="note", column_name="备注", widget=widgets.CharWidget(allow_blank=True))
+    select_related = ("district",)
 
     class Meta:
         model = Target
         fields = ("indicator", "year", "district", "value", "note")
-        import_id_fields = ("indicator", "year", "district")
-        skip_unchanged = True
-        report_skipped = True

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from indicators.choices import Kind
 from indicators.periods import Period
-from workers.choices import HIGH_SKILL_MIN_LEVEL, SKILLED_MIN_LEVEL
+from workers.skills import certificate_valid_on_sql, skill_cut_params
 
 Counts = dict[int, dict[str, Decimal]]
 
@@ -63,15 +63,15 @@ INSERT INTO {figures} (run_id, enterprise_id, district_id, employed, skilled, hi
 SELECT %(run)s, e.enterprise_id, e.district_id,
        COUNT(*),
        COUNT(*) FILTER (WHERE c.best >= %(skilled)s),
-       COUNT(*) FILTER (WHERE c.best >= %(high)s)
+       COUNT(*) FILTER (WHERE c.best >= %(high_skill)s)
 FROM {employment} e
 LEFT JOIN (
     SELECT worker_id, MAX(level) AS best
     FROM {certificate}
-    WHERE issued_on <= %(day)s AND (revoked_on IS NULL OR revoked_on > %(day)s)
+    WHERE {certificate_valid}
     GROUP BY worker_id
 ) c ON c.worker_id = e.worker_id
-WHERE e.started_on <= %(day)s AND (e.ended_on IS NULL OR e.ended_on > %(day)s)
+WHERE {employment_valid}
 GROUP BY e.enterprise_id, e.district_id
 """
 
@@ -88,22 +88,20 @@ def worker_stock(period: Period, run_id: int) -> Counts:
     The one heavy scan (employments valid that day joined with each worker's best valid certificate)
     writes the per-enterprise figures straight into the snapshot with INSERT … SELECT; the district
     counts are then summed from those few hundred thousand rows. Hand-written SQL because the ORM
-    cannot join a grouped derived table; the thresholds are workers.skills'.
+    cannot join a grouped derived table; the employment and certificate validity and the skilled /
+    high-skill cut are the registry's own (workers.models.employment_valid_on_sql, workers.skills).
     """
     from indicators.models import EnterpriseFigure
-    from workers.models import Employment, SkillCertificate
+    from workers.models import Employment, SkillCertificate, employment_valid_on_sql
 
     tables = {
         "figures": EnterpriseFigure._meta.db_table,
         "employment": Employment._meta.db_table,
         "certificate": SkillCertificate._meta.db_table,
+        "employment_valid": employment_valid_on_sql("e", "day"),
+        "certificate_valid": certificate_valid_on_sql("", "day"),
     }
-    params = {
-        "run": run_id,
-        "day": period.end,
-        "skilled": int(SKILLED_MIN_LEVEL),
-        "high": int(HIGH_SKILL_MIN_LEVEL),
-    }
+    params = {"run": run_id, "day": period.end, **skill_cut_params()}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and connection.in_atomic_block:
             # Both sides come sorted by worker from their worker_id indexes, so a merge join streams them
@@ -124,7 +122,7 @@ def craftsmen_stock(period: Period, run_id: int) -> Counts:
 
     day = period.end
     rows = (
-        Employment.objects.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day), started_on__lte=day)
+        Employment.objects.valid_on(day)
         .filter(worker__awards__year__lte=day.year)
         .values("district")
         .annotate(n=Count("worker", distinct=True))

@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 
 from mediation import deadlines, selectors, services
 from mediation.forms import STEP_FORMS, DateInput, steps_for
-from mediation.importing import DisputeCaseImporter
+from mediation.importers.case import DisputeCaseImporter
 from mediation.models import CaseEvent, CommitteeMember, DisputeCase, MediationCommittee
 from mediation.resources import DisputeCaseResource
 from mediation.services.committees import members_check
@@ -324,7 +324,7 @@ CASE_FIELDSETS = [
 
 @admin.register(DisputeCase)
 class DisputeCaseAdmin(AllOrNothingMixin, ImportExportMixin, ServiceAdminMixin, BigTableAdmin):
-    # Exports the list as filtered; imports lists of transferred cases (mediation/importing.py).
+    # Exports the list as filtered; imports lists of transferred cases (mediation/importers/).
     resource_class = DisputeCaseResource
     importer_key = DisputeCaseImporter.key
     list_display = [

@@ -11,7 +11,7 @@ class MediationConfig(AppConfig):
     def ready(self):
         # The shared import pipeline finds formats by key (jobs, previews, the admin's import page);
         # transferred-case lists are one more format.
-        from mediation.importing import DisputeCaseImporter
+        from mediation.importers.case import DisputeCaseImporter
         from portal.spreadsheets import register_importer
 
         register_importer(DisputeCaseImporter)

@@ -103,6 +103,7 @@ ACTION_LABELS = {
     "import.enrollments": _("Training enrollments imported"),
     "import.claims": _("Claims imported"),
     "import.cases": _("Mediation cases imported"),
+    "import.targets": _("Indicator targets imported"),
     # Exports (the admin list's key after the dot)
     "export.workers": _("Workers exported"),
     "export.enterprises": _("Enterprises exported"),
@@ -112,6 +113,7 @@ ACTION_LABELS = {
     "export.enrollments": _("Training enrollments exported"),
     "export.claims": _("Claims exported"),
     "export.cases": _("Mediation cases exported"),
+    "export.targets": _("Indicator targets exported"),
     "export.audit_events": _("Audit log exported"),
 }
 

@@ -21,14 +21,13 @@ from seed.identifiers import IdNumbers, credit_code
 from seed.skills import AWARD_FIELDS, CERTIFICATE_FIELDS, Skills
 from seed.steps import EnterprisePlan, SeedContext, SeedStep
 from workers.choices import (
-    HIGH_SKILL_MIN_LEVEL,
-    SKILLED_MIN_LEVEL,
     Education,
     Ownership,
     PilotLevel,
     SizeBand,
     SkillLevel,
 )
+from workers.skills import HIGH_SKILL_MIN_LEVEL, SKILLED_MIN_LEVEL
 
 # --- The shape of the city ----------------------------------------------------------------------------------
 # Plausible shares of the city's industrial workers by district, not official statistics: the

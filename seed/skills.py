@@ -11,7 +11,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from seed.draws import cumulative_shares, draw
-from workers.choices import SKILLED_MIN_LEVEL, Nomination, SkillLevel, TitleLevel
+from workers.choices import Nomination, SkillLevel, TitleLevel
+from workers.skills import SKILLED_MIN_LEVEL
 
 REVOKED_SHARE = 0.03
 # Highest certificate a worker reaches (0 = none), before revocations take a few away; calibrated so

@@ -27,7 +27,9 @@ from portal.admin.mixins import ServiceAdminMixin, ServiceModelForm
 from training import services
 from training.choices import BatchStatus, ClaimKind, ClaimStatus, EnrollmentStatus, ProgramType
 from training.filters import claims_by_reference
-from training.importing import ClaimImporter, EnrollmentImporter, TrainingProgramImporter
+from training.importers.claim import ClaimImporter
+from training.importers.enrollment import EnrollmentImporter
+from training.importers.program import TrainingProgramImporter
 from training.models import (
     Apprenticeship,
     Claim,

@@ -9,7 +9,9 @@ class TrainingConfig(AppConfig):
     def ready(self):
         # The shared import pipeline finds formats by key (jobs, previews, the admin's import page).
         from portal.spreadsheets import register_importer
-        from training.importing import ClaimImporter, EnrollmentImporter, TrainingProgramImporter
+        from training.importers.claim import ClaimImporter
+        from training.importers.enrollment import EnrollmentImporter
+        from training.importers.program import TrainingProgramImporter
 
         for importer in (TrainingProgramImporter, EnrollmentImporter, ClaimImporter):
             register_importer(importer)

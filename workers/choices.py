@@ -57,12 +57,6 @@ class SkillLevel(models.IntegerChoices):
     CHIEF_TECHNICIAN = 8, _("Chief technician (首席技师)")
 
 
-#: Skilled worker (技能劳动者): a valid certificate at 初级工 or above.
-SKILLED_MIN_LEVEL = SkillLevel.JUNIOR
-#: High-skill talent (高技能人才): 高级工 or above.
-HIGH_SKILL_MIN_LEVEL = SkillLevel.SENIOR
-
-
 class TalentTier(models.TextChoices):
     TOP = "top", _("Top talent (拔尖人才)")
     SENIOR = "senior", _("Senior talent (高级人才)")

@@ -312,3 +312,20 @@ def test_enterprise_figures_are_kept_for_the_newest_run_only(city):
     assert not EnterpriseFigure.objects.filter(run=first).exists()
     assert EnterpriseFigure.objects.filter(run=second).count() == 2
     assert IndicatorValue.objects.filter(run=first).exists()  # history of the figures themselves stays
+
+
+def test_the_skill_indicators_explain_the_cut_the_engine_counts_with():
+    """The explanations are translated text; they must name the levels of workers.skills' cut."""
+    from django.utils import translation
+
+    from indicators.definitions import INDICATORS
+    from workers.skills import HIGH_SKILL_MIN_LEVEL, SKILLED_MIN_LEVEL
+
+    with translation.override("en"):
+        skilled = str(INDICATORS["skilled_workers"].explanation)
+        high = str(INDICATORS["high_skill_talents"].explanation)
+        # "Junior worker (初级工, level 5)" -> 初级工
+        skilled_name = str(SkillLevel(SKILLED_MIN_LEVEL).label).split("(")[1].split(",")[0]
+        high_name = str(SkillLevel(HIGH_SKILL_MIN_LEVEL).label).split("(")[1].split(",")[0]
+    assert f"({skilled_name}) or above" in skilled
+    assert f"({high_name}) or above" in high

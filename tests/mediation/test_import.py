@@ -10,7 +10,7 @@ from freezegun import freeze_time
 from openpyxl import Workbook
 
 from mediation.choices import CaseSource, CaseStatus, DisputeType, EventType
-from mediation.importing import DisputeCaseImporter
+from mediation.importers.case import DisputeCaseImporter
 from mediation.models import DisputeCase
 from portal.models import AuditEvent
 from portal.spreadsheets import run_import

@@ -19,7 +19,9 @@ from portal.spreadsheets import run_import
 from tests.conftest import PASSWORD
 from tests.factories import EnterpriseFactory, district, make_credit_code, register_worker
 from training.choices import ClaimKind, ClaimStatus, EnrollmentStatus, ProgramType
-from training.importing import ClaimImporter, EnrollmentImporter, TrainingProgramImporter
+from training.importers.claim import ClaimImporter
+from training.importers.enrollment import EnrollmentImporter
+from training.importers.program import TrainingProgramImporter
 from training.models import Claim, Enrollment, TrainingProgram
 from training.services.programs import apprenticeship_create
 from workers.models import CraftsmanTitle

@@ -6,7 +6,6 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from portal.access import require_write_scope
@@ -23,13 +22,12 @@ def _require_write_scope(by, district_id: int) -> None:
 
 def district_on(worker_id: int, on_date: datetime.date) -> int | None:
     """The district a worker counted toward on a date: that of the employment valid then."""
-    spell = (
-        Employment.objects.filter(worker_id=worker_id, started_on__lte=on_date)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=on_date))
+    return (
+        Employment.objects.filter(worker_id=worker_id)
+        .valid_on(on_date)
         .values_list("district_id", flat=True)
         .first()
     )
-    return spell
 
 
 def check_enrollment_dates(program: TrainingProgram, enrolled_on: datetime.date) -> None:

@@ -4,7 +4,13 @@ from workers.models.certificate import SkillCertificate
 from workers.models.craftsman import CraftsmanAward, CraftsmanTitle
 from workers.models.district import District
 from workers.models.enterprise import Enterprise
-from workers.models.worker import Employment, Worker
+from workers.models.worker import (
+    Employment,
+    Worker,
+    employment_valid_on,
+    employment_valid_on_q,
+    employment_valid_on_sql,
+)
 
 __all__ = [
     "CraftsmanAward",
@@ -14,4 +20,7 @@ __all__ = [
     "Enterprise",
     "SkillCertificate",
     "Worker",
+    "employment_valid_on",
+    "employment_valid_on_q",
+    "employment_valid_on_sql",
 ]

@@ -1,5 +1,7 @@
 """Workers and their employment history; personal data is encrypted (portal/fields.py)."""
 
+import datetime
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -88,6 +90,39 @@ class Worker(models.Model):
         return self.left_on is None
 
 
+# --- The employment valid on a date ----------------------------------------------------------------------
+# Employed on d means started_on <= d < ended_on (ended_on is the first day no longer employed there; an
+# open spell has none). The one rule, in the three forms its users need: the queryset method (services,
+# selectors, the engine's ORM sources), the SQL condition (the engine's hand-written SQL) and the
+# check of a spell already loaded (imports that load a chunk's spells once). tests/workers/test_employment.py
+# holds them to each other on the boundary days, on SQLite and PostgreSQL.
+
+
+def employment_valid_on_q(day: datetime.date) -> Q:
+    """The Q of employments valid on ``day`` (for a filtered count or a Subquery; else use valid_on)."""
+    return Q(started_on__lte=day) & (Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+
+
+def employment_valid_on_sql(alias: str, day: str = "day") -> str:
+    """The SQL condition of employments valid on a date: ``alias`` is the employment table's alias in the
+    query, ``day`` the name of the date's placeholder (``%(day)s``) in the parameters."""
+    column = f"{alias}." if alias else ""
+    return f"{column}started_on <= %({day})s AND ({column}ended_on IS NULL OR {column}ended_on > %({day})s)"
+
+
+def employment_valid_on(
+    started_on: datetime.date, ended_on: datetime.date | None, day: datetime.date
+) -> bool:
+    """Whether a spell already loaded (its two dates) is the employment valid on ``day``."""
+    return started_on <= day and (ended_on is None or ended_on > day)
+
+
+class EmploymentQuerySet(ScopedQuerySet):
+    def valid_on(self, day: datetime.date):
+        """The employments valid on ``day``."""
+        return self.filter(employment_valid_on_q(day))
+
+
 class Employment(models.Model):
     """One spell at one enterprise; the current one has no end date. Kept so careers can be seen."""
 
@@ -103,7 +138,7 @@ class Employment(models.Model):
     # The first day no longer employed there; employed on d means started_on <= d < ended_on.
     ended_on = models.DateField(_("to"), null=True, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = EmploymentQuerySet.as_manager()
     scope_district_path = "district"
     scope_worker_path = "worker"
 

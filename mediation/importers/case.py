@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from mediation import deadlines
 from mediation.choices import TRANSFERRED_SOURCES, CaseSource, CaseStatus, DisputeType, EventType
+from mediation.importers import cells
 from mediation.models import CaseApplicant, CaseEvent, DisputeCase
 from mediation.numbering import numbers_draw
 from mediation.resources import DisputeCaseResource
@@ -28,35 +29,12 @@ from portal.masking import mask_id_number
 from portal.spreadsheets.pipeline import NEW, SAME, Importer, Planned, RowError, action_label
 from portal.spreadsheets.seen import FirstSeen
 from workers import validators
-from workers.importers import cells
 from workers.importers.lookups import EnterpriseCache, workers_by_hash
 from workers.importers.worker import CreditCodes, short_text
 from workers.models import District, Employment, Worker
 
 MAX_APPLICANTS = 20
 _APPLICANT_SEPARATORS = re.compile(r"[、,，;；/\s]+")
-
-dispute_type = cells.ChoiceReader(
-    DisputeType,
-    {
-        "确认劳动关系": DisputeType.EMPLOYMENT_RELATIONSHIP, "劳动关系": DisputeType.EMPLOYMENT_RELATIONSHIP,
-        "劳动合同": DisputeType.CONTRACT, "订立、履行、变更、解除和终止劳动合同": DisputeType.CONTRACT,
-        "除名、辞退和辞职、离职": DisputeType.DISMISSAL, "辞退": DisputeType.DISMISSAL, "解除": DisputeType.DISMISSAL,
-        "工作时间": DisputeType.WORKING_CONDITIONS, "社会保险": DisputeType.WORKING_CONDITIONS,
-        "休息休假": DisputeType.WORKING_CONDITIONS, "劳动保护": DisputeType.WORKING_CONDITIONS,
-        "劳动报酬": DisputeType.PAY, "工资": DisputeType.PAY, "工伤医疗费": DisputeType.PAY,
-        "经济补偿": DisputeType.PAY, "赔偿金": DisputeType.PAY, "其他": DisputeType.OTHER,
-    },
-)  # fmt: skip
-source = cells.ChoiceReader(
-    CaseSource,
-    {
-        "仲裁委移交": CaseSource.ARBITRATION_TRANSFER, "仲裁移交": CaseSource.ARBITRATION_TRANSFER,
-        "劳动人事争议仲裁委员会移交": CaseSource.ARBITRATION_TRANSFER,
-        "法院移交": CaseSource.COURT_TRANSFER, "人民法院移交": CaseSource.COURT_TRANSFER,
-        "法院委派": CaseSource.COURT_TRANSFER,
-    },
-)  # fmt: skip
 
 
 class CaseRecord(NamedTuple):
@@ -106,7 +84,7 @@ class DisputeCaseImporter(Importer):
         return value
 
     def transferred_source(self, raw: object) -> str:
-        value = source(raw)
+        value = cells.source(raw)
         if value not in TRANSFERRED_SOURCES:
             raise ValidationError(
                 _("Only transferred cases are imported (%(sources)s); register other cases one by one.")
@@ -135,7 +113,7 @@ class DisputeCaseImporter(Importer):
         numbers = take(
             errors, "applicant_id_numbers", self.applicants, values.get("applicant_id_numbers"), required=True
         )
-        kind = take(errors, "dispute_type", dispute_type, values.get("dispute_type"), required=True)
+        kind = take(errors, "dispute_type", cells.dispute_type, values.get("dispute_type"), required=True)
         claim = take(errors, "claim", self._claim, values.get("claim"), required=True)
         amount = take(errors, "claimed_amount", claimed_amount, values.get("claimed_amount"))
         origin = take(errors, "source", self.transferred_source, values.get("source"), required=True)

@@ -1,0 +1,1 @@
+"""The indicators' spreadsheet formats (targets) for portal.spreadsheets."""

@@ -1,0 +1,1 @@
+"""Mediation's spreadsheet formats (transferred-case lists) for portal.spreadsheets."""
