@@ -21,10 +21,10 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from config.celery import app
 from indicators.choices import RunStatus
 from indicators.models import IndicatorRun
 from portal.accounts.demo import current_code
-from portal.celery import app
 from portal.choices import JobStatus
 from portal.jobs import job_claimed, job_create, jobs_reap_stale, progress_key
 from portal.leases import Namespace, lease_key
@@ -330,7 +330,7 @@ def queue():
     delete_queue(name)
 
 
-def running_worker(queue, tmp_path, env, label, app_module="portal"):
+def running_worker(queue, tmp_path, env, label, app_module="config"):
     nodename = f"{queue}-{label}@portal-test"
     worker = start_worker(
         queue=queue, nodename=nodename, log_path=tmp_path / "worker.log", env=env, app_module=app_module

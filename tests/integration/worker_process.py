@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from kombu import Exchange, Queue
 
-from portal.celery import app
+from config.celery import app
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 60
@@ -28,7 +28,7 @@ test_database_url.__test__ = False  # a helper, not a test, despite its name
 
 
 def start_worker(
-    *, queue: str, nodename: str, log_path: Path, env: dict | None = None, app_module: str = "portal"
+    *, queue: str, nodename: str, log_path: Path, env: dict | None = None, app_module: str = "config"
 ) -> subprocess.Popen:
     """A prefork worker with one child on ``queue``; ``app_module`` names the Celery app (``-A``)."""
     environment = dict(os.environ, DATABASE_URL=test_database_url(), **(env or {}))
