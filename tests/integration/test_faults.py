@@ -30,7 +30,6 @@ from portal.jobs import job_claimed, job_create, jobs_reap_stale, progress_key
 from portal.leases import Namespace, lease_key
 from portal.models import AuditEvent, Job
 from portal.spreadsheets import import_job_create, import_submit
-from portal.spreadsheets.pipeline import TEST_SLEEP_ENV
 from portal.tasks import _reap_stale_jobs_at_worker_start, reap_stale_jobs
 from tests.conftest import PASSWORD, test_totp_device
 from tests.factories import EnterpriseFactory, register_worker
@@ -343,7 +342,7 @@ def slow_import_killed_mid_write(city_clerk, media, queue, tmp_path, rows):
     """A background import whose worker is SIGKILLed after its first chunk, inside the write transaction."""
     upload = SimpleUploadedFile("职工.xlsx", workbook(EnterpriseFactory(), rows))
     job = import_job_create(by=city_clerk, importer_key="workers", upload=upload, valid_only=False)
-    slow = running_worker(queue, tmp_path, {**media, TEST_SLEEP_ENV: "3"}, "slow")
+    slow = running_worker(queue, tmp_path, media, "slow", app_module="tests.integration.slow_import")
     try:
         import_submit(job, queue=queue)
         wait_for(lambda: (cache.get(progress_key(job.pk)) or {}).get("written", 0) > 0, 60, "the first chunk")

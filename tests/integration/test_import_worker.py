@@ -14,7 +14,6 @@ from portal.choices import JobStatus
 from portal.jobs import jobs_reap_stale, progress_key
 from portal.models import AuditEvent, Job
 from portal.spreadsheets import import_job_create, import_retry, import_submit
-from portal.spreadsheets.pipeline import TEST_SLEEP_ENV
 from tests.factories import EnterpriseFactory, make_id_number
 from tests.integration.worker_process import (
     delete_queue,
@@ -80,9 +79,11 @@ def queue():
     delete_queue(name)
 
 
-def run_worker(queue, tmp_path, env, label):
+def run_worker(queue, tmp_path, env, label, app_module="config"):
     nodename = f"{queue}-{label}@portal-test"
-    worker = start_worker(queue=queue, nodename=nodename, log_path=tmp_path / "worker.log", env=env)
+    worker = start_worker(
+        queue=queue, nodename=nodename, log_path=tmp_path / "worker.log", env=env, app_module=app_module
+    )
     wait_until_ready(worker, nodename)
     return worker
 
@@ -115,7 +116,8 @@ def test_a_worker_killed_mid_write_leaves_nothing_and_a_rerun_writes_every_row_o
     rows = 5000  # three chunks: the kill lands after the first is written, inside the transaction
     upload = SimpleUploadedFile("职工.xlsx", workbook(firm, rows))
     job = import_job_create(by=city_clerk, importer_key="workers", upload=upload, valid_only=False)
-    slow = run_worker(queue, tmp_path, {**media, TEST_SLEEP_ENV: "3"}, "slow")
+    # Its imports pause after each chunk (tests/integration/slow_import.py).
+    slow = run_worker(queue, tmp_path, media, "slow", app_module="tests.integration.slow_import")
     passed = False
     try:
         import_submit(job, queue=queue)
