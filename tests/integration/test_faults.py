@@ -40,6 +40,7 @@ from tests.integration.worker_process import (
     start_worker,
     stop_worker,
     test_database_url,
+    wait_until_lease_free,
     wait_until_ready,
 )
 from workers.models import Employment, Worker
@@ -342,12 +343,14 @@ def slow_import_killed_mid_write(city_clerk, media, queue, tmp_path, rows):
     """A background import whose worker is SIGKILLed after its first chunk, inside the write transaction."""
     upload = SimpleUploadedFile("职工.xlsx", workbook(EnterpriseFactory(), rows))
     job = import_job_create(by=city_clerk, importer_key="workers", upload=upload, valid_only=False)
+    cache.delete(progress_key(job.pk))  # job ids restart with each test database; Redis may keep an old one's
     slow = running_worker(queue, tmp_path, media, "slow", app_module="tests.integration.slow_import")
     try:
         import_submit(job, queue=queue)
         wait_for(lambda: (cache.get(progress_key(job.pk)) or {}).get("written", 0) > 0, 60, "the first chunk")
     finally:
         kill_worker(slow)
+    wait_until_lease_free(Namespace.JOB, job.pk)
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING
     assert not Worker.objects.exists() and not AuditEvent.objects.filter(action="import.workers").exists()

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 
 from portal.choices import JobStatus
 from portal.jobs import jobs_reap_stale, progress_key
+from portal.leases import Namespace
 from portal.models import AuditEvent, Job
 from portal.spreadsheets import import_job_create, import_retry, import_submit
 from tests.factories import EnterpriseFactory, make_id_number
@@ -20,6 +21,7 @@ from tests.integration.worker_process import (
     kill_worker,
     start_worker,
     stop_worker,
+    wait_until_lease_free,
     wait_until_ready,
 )
 from workers.models import Employment, Worker
@@ -116,6 +118,7 @@ def test_a_worker_killed_mid_write_leaves_nothing_and_a_rerun_writes_every_row_o
     rows = 5000  # three chunks: the kill lands after the first is written, inside the transaction
     upload = SimpleUploadedFile("职工.xlsx", workbook(firm, rows))
     job = import_job_create(by=city_clerk, importer_key="workers", upload=upload, valid_only=False)
+    cache.delete(progress_key(job.pk))  # job ids restart with each test database; Redis may keep an old one's
     # Its imports pause after each chunk (tests/integration/slow_import.py).
     slow = run_worker(queue, tmp_path, media, "slow", app_module="tests.integration.slow_import")
     passed = False
@@ -124,6 +127,7 @@ def test_a_worker_killed_mid_write_leaves_nothing_and_a_rerun_writes_every_row_o
         # Progress inside the write transaction is visible through the cache (Redis) only.
         wait_for(lambda: (cache.get(progress_key(job.pk)) or {}).get("written", 0) > 0, 60, "the first chunk")
         kill_worker(slow)
+        wait_until_lease_free(Namespace.JOB, job.pk)
 
         job.refresh_from_db()
         assert job.status == JobStatus.RUNNING  # never "succeeded"
