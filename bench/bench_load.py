@@ -11,7 +11,7 @@ What it does:
 1. makes sure the roles exist and creates four users of its own (a city clerk, a Beilun official, the
    city official's view through a city clerk, and a worker linked to a registered Beilun worker), and
    opens a session for each through Django's own login (sessions live in the database);
-2. starts gunicorn (`portal.wsgi`, sync workers, DEBUG=0 with the seed's keys passed explicitly) and one
+2. starts gunicorn (`config.wsgi`, sync workers, DEBUG=0 with the seed's keys passed explicitly) and one
    Celery worker against that database and Redis;
 3. checks that every URL answers 200 for its user, then runs wrk for each URL in turn: a trivial Django
    view (`/healthz`: the whole middleware stack and one `SELECT 1` — the framework's own limit here), the
@@ -218,12 +218,12 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     venv = Path(sys.executable).parent
     gunicorn = subprocess.Popen(
-        [str(venv / "gunicorn"), "portal.wsgi", "-w", str(args.gunicorn_workers), "-b", f"127.0.0.1:{port}",
+        [str(venv / "gunicorn"), "config.wsgi", "-w", str(args.gunicorn_workers), "-b", f"127.0.0.1:{port}",
          "--access-logfile", "/dev/null", "--error-logfile", "-", "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True,
     )  # fmt: skip
     celery = subprocess.Popen(
-        [str(venv / "celery"), "-A", "portal", "worker", "-c", "1", "-l", "warning"],
+        [str(venv / "celery"), "-A", "config", "worker", "-c", "1", "-l", "warning"],
         cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     try:

@@ -81,7 +81,7 @@ def migrate(url: str) -> float:
 
 def django_setup(url: str) -> None:
     os.environ.update(bench_environment(url))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(ROOT))
     import django
 

@@ -1,4 +1,4 @@
-"""URLs of the dashboards, mounted at /dashboard/ (portal/urls.py)."""
+"""URLs of the dashboards, mounted at /dashboard/ (config/urls.py)."""
 
 from django.urls import path, register_converter
 

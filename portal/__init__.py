@@ -1,5 +1,1 @@
-"""The reform portal project: settings, URLs, Celery, users, roles and data scoping."""
-
-from portal.celery import app as celery_app
-
-__all__ = ("celery_app",)
+"""The portal's shared base: users, roles, data scoping, audit, jobs, and the admin, API and spreadsheet kits."""

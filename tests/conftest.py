@@ -152,7 +152,7 @@ def _restore_reference_data():
 def _tasks_run_inline_unless_a_real_worker_is_wanted(request, settings):
     """With REDIS_URL set (the PostgreSQL pass) tasks would wait in Redis for a worker that only the
     `celery_worker` tests start; every other test runs them in-process, as the embedded default does."""
-    from portal.celery import app
+    from config.celery import app
 
     if request.node.get_closest_marker("celery_worker"):
         yield

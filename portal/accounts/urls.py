@@ -1,4 +1,4 @@
-"""URLs of the account pages (included at /account/ by portal/urls.py)."""
+"""URLs of the account pages (included at /account/ by config/urls.py)."""
 
 from django.urls import path
 

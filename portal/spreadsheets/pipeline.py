@@ -15,7 +15,6 @@ saved by Excel, openpyxl's table of the file's distinct strings. Never the rows 
 
 from __future__ import annotations
 
-import os
 import pickle
 import tempfile
 import time
@@ -41,11 +40,6 @@ PREVIEW_ROWS = 20
 SHOWN_ERRORS = 200
 ERROR_COLUMN = "错误"
 SYSTEM_SCOPE = Scope(Level.CITY, can_write=True)
-
-# Test-only: seconds to sleep after writing each chunk, so a test can kill a worker mid-write
-# (tests/integration/test_import_worker.py). Read from the environment because the test drives a
-# separate Celery process; unset everywhere else, and then it costs nothing.
-TEST_SLEEP_ENV = "IMPORT_TEST_SLEEP_PER_CHUNK"
 
 NEW, UPDATE, SAME = "new", "update", "same"
 
@@ -340,7 +334,6 @@ def _count(outcome: Outcome, action: str, step: int) -> None:
 
 
 def _write(importer: Importer, spool, outcome: Outcome, progress, job_id) -> None:
-    sleep = float(os.environ.get(TEST_SLEEP_ENV) or 0)
     outcome.new = outcome.updated = outcome.unchanged = 0
     spool.seek(0)
     try:
@@ -362,8 +355,6 @@ def _write(importer: Importer, spool, outcome: Outcome, progress, job_id) -> Non
                     _count(outcome, item.action, +1)
                 outcome.written += len(planned)
                 progress()
-                if sleep:
-                    time.sleep(sleep)
             importer.finish()
             audit_record(
                 actor=importer.user,

@@ -2,7 +2,7 @@
 (`celery -A tests.integration.fast_redelivery worker`) redelivers a dead worker's unacknowledged
 tasks almost at once, where production waits settings.CELERY_BROKER_TRANSPORT_OPTIONS' hour."""
 
-from portal.celery import app
+from config.celery import app
 
 VISIBILITY_TIMEOUT = 3
 

@@ -5,7 +5,7 @@ to the default queue every worker consumes."""
 
 import os
 
-from portal.celery import app
+from config.celery import app
 
 app.conf.task_default_queue = os.environ["TEST_DEFAULT_QUEUE"]
 

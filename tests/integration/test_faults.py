@@ -21,15 +21,14 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from config.celery import app
 from indicators.choices import RunStatus
 from indicators.models import IndicatorRun
-from portal.celery import app
 from portal.choices import JobStatus
 from portal.jobs import job_claimed, job_create, jobs_reap_stale, progress_key
 from portal.leases import Namespace, lease_key
 from portal.models import AuditEvent, Job
 from portal.spreadsheets import import_job_create, import_submit
-from portal.spreadsheets.pipeline import TEST_SLEEP_ENV
 from portal.tasks import _reap_stale_jobs_at_worker_start, reap_stale_jobs
 from seed.totp import current_code
 from tests.conftest import PASSWORD, test_totp_device
@@ -41,6 +40,7 @@ from tests.integration.worker_process import (
     start_worker,
     stop_worker,
     test_database_url,
+    wait_until_lease_free,
     wait_until_ready,
 )
 from workers.models import Employment, Worker
@@ -330,7 +330,7 @@ def queue():
     delete_queue(name)
 
 
-def running_worker(queue, tmp_path, env, label, app_module="portal"):
+def running_worker(queue, tmp_path, env, label, app_module="config"):
     nodename = f"{queue}-{label}@portal-test"
     worker = start_worker(
         queue=queue, nodename=nodename, log_path=tmp_path / "worker.log", env=env, app_module=app_module
@@ -343,12 +343,14 @@ def slow_import_killed_mid_write(city_clerk, media, queue, tmp_path, rows):
     """A background import whose worker is SIGKILLed after its first chunk, inside the write transaction."""
     upload = SimpleUploadedFile("职工.xlsx", workbook(EnterpriseFactory(), rows))
     job = import_job_create(by=city_clerk, importer_key="workers", upload=upload, valid_only=False)
-    slow = running_worker(queue, tmp_path, {**media, TEST_SLEEP_ENV: "3"}, "slow")
+    cache.delete(progress_key(job.pk))  # job ids restart with each test database; Redis may keep an old one's
+    slow = running_worker(queue, tmp_path, media, "slow", app_module="tests.integration.slow_import")
     try:
         import_submit(job, queue=queue)
         wait_for(lambda: (cache.get(progress_key(job.pk)) or {}).get("written", 0) > 0, 60, "the first chunk")
     finally:
         kill_worker(slow)
+    wait_until_lease_free(Namespace.JOB, job.pk)
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING
     assert not Worker.objects.exists() and not AuditEvent.objects.filter(action="import.workers").exists()

@@ -12,15 +12,16 @@ from openpyxl import Workbook
 
 from portal.choices import JobStatus
 from portal.jobs import jobs_reap_stale, progress_key
+from portal.leases import Namespace
 from portal.models import AuditEvent, Job
 from portal.spreadsheets import import_job_create, import_retry, import_submit
-from portal.spreadsheets.pipeline import TEST_SLEEP_ENV
 from tests.factories import EnterpriseFactory, make_id_number
 from tests.integration.worker_process import (
     delete_queue,
     kill_worker,
     start_worker,
     stop_worker,
+    wait_until_lease_free,
     wait_until_ready,
 )
 from workers.models import Employment, Worker
@@ -80,9 +81,11 @@ def queue():
     delete_queue(name)
 
 
-def run_worker(queue, tmp_path, env, label):
+def run_worker(queue, tmp_path, env, label, app_module="config"):
     nodename = f"{queue}-{label}@portal-test"
-    worker = start_worker(queue=queue, nodename=nodename, log_path=tmp_path / "worker.log", env=env)
+    worker = start_worker(
+        queue=queue, nodename=nodename, log_path=tmp_path / "worker.log", env=env, app_module=app_module
+    )
     wait_until_ready(worker, nodename)
     return worker
 
@@ -115,13 +118,16 @@ def test_a_worker_killed_mid_write_leaves_nothing_and_a_rerun_writes_every_row_o
     rows = 5000  # three chunks: the kill lands after the first is written, inside the transaction
     upload = SimpleUploadedFile("职工.xlsx", workbook(firm, rows))
     job = import_job_create(by=city_clerk, importer_key="workers", upload=upload, valid_only=False)
-    slow = run_worker(queue, tmp_path, {**media, TEST_SLEEP_ENV: "3"}, "slow")
+    cache.delete(progress_key(job.pk))  # job ids restart with each test database; Redis may keep an old one's
+    # Its imports pause after each chunk (tests/integration/slow_import.py).
+    slow = run_worker(queue, tmp_path, media, "slow", app_module="tests.integration.slow_import")
     passed = False
     try:
         import_submit(job, queue=queue)
         # Progress inside the write transaction is visible through the cache (Redis) only.
         wait_for(lambda: (cache.get(progress_key(job.pk)) or {}).get("written", 0) > 0, 60, "the first chunk")
         kill_worker(slow)
+        wait_until_lease_free(Namespace.JOB, job.pk)
 
         job.refresh_from_db()
         assert job.status == JobStatus.RUNNING  # never "succeeded"

@@ -12,7 +12,8 @@ import pytest
 from django.db import connection
 from kombu import Exchange, Queue
 
-from portal.celery import app
+from config.celery import app
+from portal.leases import Namespace, lease_key
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 60
@@ -28,7 +29,7 @@ test_database_url.__test__ = False  # a helper, not a test, despite its name
 
 
 def start_worker(
-    *, queue: str, nodename: str, log_path: Path, env: dict | None = None, app_module: str = "portal"
+    *, queue: str, nodename: str, log_path: Path, env: dict | None = None, app_module: str = "config"
 ) -> subprocess.Popen:
     """A prefork worker with one child on ``queue``; ``app_module`` names the Celery app (``-A``)."""
     environment = dict(os.environ, DATABASE_URL=test_database_url(), **(env or {}))
@@ -87,6 +88,22 @@ def kill_worker(worker: subprocess.Popen) -> None:
     if worker.poll() is None:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
+
+
+def wait_until_lease_free(namespace: Namespace, pk: int, timeout: float = 30) -> None:
+    """After a kill: PostgreSQL ends the dead worker's session, and frees its leases, a moment later."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+                " AND pid <> pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = %s)",
+                [lease_key(namespace, pk)],
+            )
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.1)
+    pytest.fail(f"the lease of {namespace.name} {pk} was still held {timeout} s after its worker was killed")
 
 
 def delete_queue(queue: str) -> None:

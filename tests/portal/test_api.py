@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from rest_framework import exceptions
 from rest_framework.test import APIClient
 
@@ -71,6 +72,41 @@ def test_schema_and_swagger_ui_are_served_without_a_cdn(client, city_clerk):
     assert "swagger-ui" in html
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
     assert "/static/drf_spectacular_sidecar/" in html
+
+
+def test_the_api_root_lists_every_apps_endpoints(api, city_clerk):
+    api.force_authenticate(city_clerk)
+    listing = api.get("/api/").json()
+    assert list(listing) == [
+        "indicators",
+        "indicator-values",
+        "districts",
+        "enterprises",
+        "workers",
+        "employments",
+        "certificates",
+        "craftsman-titles",
+        "craftsman-awards",
+        "training-programs",
+        "enrollments",
+        "apprenticeships",
+        "subsidy-rules",
+        "claims",
+        "payment-batches",
+        "mediation/cases",
+        "mediation/committees",
+        "mediation/applications",
+    ]
+    assert all(url == f"http://testserver/api/{prefix}/" for prefix, url in listing.items())
+    assert api.get("/api/.json").json()["mediation/cases"] == "http://testserver/api/mediation/cases.json"
+
+
+def test_each_app_names_its_endpoints_in_its_own_namespace_under_unchanged_paths():
+    assert reverse("api:workers:worker-list") == "/api/workers/"
+    assert reverse("api:training:claim-detail", args=[7]) == "/api/claims/7/"
+    assert reverse("api:mediation:mediation-case-list") == "/api/mediation/cases/"
+    assert reverse("api:indicators:indicator-value-list") == "/api/indicator-values/"
+    assert reverse("api:api-root") == "/api/" and reverse("api:schema") == "/api/schema/"
 
 
 def test_validation_errors_name_each_field():

@@ -31,12 +31,12 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 from schemathesis.core.parameters import ParameterLocation
 
+from config.celery import app as celery_app
 from indicators import engine
 from indicators.periods import Period
 from mediation import services as mediation_services
 from mediation.choices import CaseSource, CommitteeKind, DisputeType, MemberRole
 from mediation.models import MediationCommittee
-from portal.celery import app as celery_app
 from portal.choices import Role
 from portal.roles import sync_roles
 from tests.conftest import _restore_reference_data, api_key_for

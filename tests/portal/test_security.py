@@ -644,10 +644,10 @@ def test_a_receipt_goes_to_no_anonymous_user_other_worker_or_other_district(
 @pytest.mark.parametrize(
     "path",
     [
-        "receipts/%2e%2e/%2e%2e/portal/settings.py",
-        "receipts/..%2f..%2fportal%2fsettings.py",
+        "receipts/%2e%2e/%2e%2e/config/settings.py",
+        "receipts/..%2f..%2fconfig%2fsettings.py",
         "%2fetc%2fpasswd",
-        "receipts/..\\..\\portal\\settings.py",
+        "receipts/..\\..\\config\\settings.py",
         "receipts/x.pdf%00.txt",
         "jobs/in/2025/01/anything.xlsx",
     ],

@@ -186,7 +186,7 @@ def test_otp_required_roles_refuses_workers_and_unknown_roles(value):
     import subprocess
     import sys
 
-    env = {**os.environ, "OTP_REQUIRED_ROLES": value, "DJANGO_SETTINGS_MODULE": "portal.settings"}
+    env = {**os.environ, "OTP_REQUIRED_ROLES": value, "DJANGO_SETTINGS_MODULE": "config.settings"}
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True
     )

@@ -184,7 +184,7 @@ CHILD = textwrap.dedent(
     """
     import json, os, resource, sys
     import django
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
     from django.utils import translation
 
