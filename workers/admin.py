@@ -13,6 +13,7 @@ from portal.access import Action, can_access
 from portal.admin.bigtable import BigTableAdmin
 from portal.admin.filters import InputFilter, ScopedDistrictFilter
 from portal.admin.importexport import ImportExportMixin
+from portal.admin.inlines import ReadOnlyInline
 from portal.admin.mixins import ScopedAdminMixin, ServiceAdminMixin, ServiceModelForm
 from workers import resources, services
 from workers.models import (
@@ -128,19 +129,11 @@ class EnterpriseAdmin(ImportExportMixin, ServiceAdminMixin, BigTableAdmin):
 # --- Workers --------------------------------------------------------------------------------------------
 
 
-class EmploymentInline(admin.TabularInline):
+class EmploymentInline(ReadOnlyInline):
     model = Employment
     fields = ["enterprise", "district", "position", "started_on", "ended_on"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     ordering = ["-started_on"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class CertificateInline(EmploymentInline):

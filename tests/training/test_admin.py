@@ -366,9 +366,9 @@ def test_the_disbursement_file_is_for_payment_staff_only_and_logged(
 def test_a_batch_page_lists_its_first_payments_and_links_to_all(
     client, city_clerk, approved_claims, monkeypatch
 ):
-    import training.admin
+    import training.admin.batches
 
-    monkeypatch.setattr(training.admin, "PAYMENTS_SHOWN", 1)
+    monkeypatch.setattr(training.admin.batches, "PAYMENTS_SHOWN", 1)
     batch = batch_create(by=city_clerk)
     html = login(client, city_clerk).get(f"{BATCHES}{batch.pk}/change/").content.decode()
     shown = [c for c in approved_claims if f"{CLAIMS}{c.pk}/change/" in html]
