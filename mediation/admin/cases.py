@@ -19,12 +19,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from mediation import deadlines, selectors, services
+from mediation.filters import DisputeCaseFilterSet
 from mediation.forms import STEP_FORMS, DateInput, steps_for
 from mediation.importing import DisputeCaseImporter
 from mediation.models import CaseEvent, DisputeCase
 from mediation.resources import DisputeCaseResource
 from portal.admin.bigtable import BigTableAdmin
-from portal.admin.filters import ScopedDistrictFilter
+from portal.admin.filters import filterset_filters
 from portal.admin.importexport import ImportExportMixin
 from portal.admin.inlines import ReadOnlyInline
 from portal.admin.mixins import AllOrNothingMixin, ServiceAdminMixin, ServiceModelForm, add_service_errors
@@ -148,7 +149,10 @@ class DisputeCaseAdmin(AllOrNothingMixin, ImportExportMixin, ServiceAdminMixin, 
         "deadline", "applicant_names",
     ]  # fmt: skip
     list_select_related = ["enterprise", "district"]
-    list_filter = [ScopedDistrictFilter, "dispute_type", "source", "status", DeadlineFilter]
+    list_filter = [
+        *filterset_filters(DisputeCaseFilterSet, "district", "dispute_type", "source", "status"),
+        DeadlineFilter,  # one choice of three, where the FilterSet has three flags (open, due_soon, overdue)
+    ]
     search_fields = ["=number", "=external_reference"]
     search_help_text = _("The full case number, or the transferring body's reference.")
     autocomplete_fields = ["enterprise", "committee"]

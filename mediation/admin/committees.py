@@ -5,33 +5,16 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mediation import selectors, services
+from mediation import services
+from mediation.filters import MediationCommitteeFilterSet
 from mediation.forms import DateInput
 from mediation.models import CommitteeMember, MediationCommittee
 from mediation.services.committees import members_check
 from portal.access import Action, can_access
-from portal.admin.filters import ScopedDistrictFilter
+from portal.admin.filters import filterset_filter, filterset_filters
 from portal.admin.mixins import AllOrNothingMixin, ServiceAdminMixin, ServiceModelForm
-
-
-class StandingFilter(admin.SimpleListFilter):
-    title = _("exists today")
-    parameter_name = "standing"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Yes")), ("no", _("No (dissolved or not yet established)"))]
-
-    def queryset(self, request, queryset):
-        standing = selectors.committee_exists_on_q(timezone.localdate())
-        if self.value() == "yes":
-            return queryset.filter(standing)
-        if self.value() == "no":
-            return queryset.exclude(standing)
-        return queryset
-
 
 # --- Committees ------------------------------------------------------------------------------------------
 
@@ -123,7 +106,14 @@ class MediationCommitteeAdmin(AllOrNothingMixin, ServiceAdminMixin, admin.ModelA
         "member_count",
     ]
     list_select_related = ["enterprise", "district"]
-    list_filter = [ScopedDistrictFilter, "kind", StandingFilter]
+    list_filter = [
+        *filterset_filters(MediationCommitteeFilterSet, "district", "kind"),
+        filterset_filter(
+            MediationCommitteeFilterSet,
+            "standing",
+            choices=[("true", _("Yes")), ("false", _("No (dissolved or not yet established)"))],
+        ),
+    ]
     search_fields = ["^name"]
     search_help_text = _("The beginning of the committee's name.")
     autocomplete_fields = ["enterprise"]

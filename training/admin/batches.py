@@ -24,13 +24,13 @@ from portal.admin.actions import (
     report_refusals,
 )
 from portal.admin.bigtable import BigTableAdmin
-from portal.admin.filters import InputFilter, ScopedDistrictFilter
+from portal.admin.filters import InputFilter, filterset_filters
 from portal.admin.inlines import ReadOnlyInline
 from portal.admin.mixins import ServiceAdminMixin, ServiceModelForm
 from training import services
 from training.admin.common import field_label, pk_or_none
 from training.choices import BatchStatus
-from training.filters import claims_by_reference
+from training.filters import PaymentBatchFilterSet, claims_by_reference
 from training.models import Claim, Payment, PaymentBatch
 from training.services.claims import BulkOutcome
 
@@ -133,7 +133,7 @@ class PaymentBatchAdmin(ActionFormMixin, ServiceAdminMixin, BigTableAdmin):
     form = PaymentBatchForm
     list_display = ["reference", "district", "status", "created_at", "created_by", "payment_count", "total"]
     list_select_related = ["district", "created_by"]
-    list_filter = ["status", ScopedDistrictFilter]
+    list_filter = filterset_filters(PaymentBatchFilterSet, "status", "district")
     actions = ["mark_paid", "close_selected"]
     change_form_template = "admin/training/paymentbatch/change_form.html"
     view_fields = [

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from portal.access import Action, as_scope, restrict
 from portal.admin.actions import ActionFormMixin, ReasonForm, error_text, report_outcome, selected_ids
 from portal.admin.bigtable import BigTableAdmin
-from portal.admin.filters import ScopedDistrictFilter
+from portal.admin.filters import filterset_filters
 from portal.admin.importexport import ImportExportMixin
 from portal.admin.inlines import ReadOnlyInline
 from portal.admin.mixins import ServiceAdminMixin, ServiceModelForm
@@ -28,7 +28,7 @@ from training import services
 from training.admin.batches import report_batch_created
 from training.admin.common import field_label, pk_or_none
 from training.choices import ClaimKind, ClaimStatus, ProgramType
-from training.filters import claims_by_reference
+from training.filters import ClaimFilterSet, claims_by_reference
 from training.importing import ClaimImporter
 from training.models import Claim, Payment, SubsidyRule, TuitionDetail
 from training.resources import ClaimResource
@@ -207,7 +207,7 @@ class ClaimAdmin(ImportExportMixin, ActionFormMixin, ScopedRelationsMixin, Servi
     importer_key = ClaimImporter.key
     list_display = ["reference", "kind", "worker_name", "district", "amount", "status", "submitted_at"]
     list_select_related = ["district"]
-    list_filter = ["kind", "status", ScopedDistrictFilter, "submitted_online"]
+    list_filter = filterset_filters(ClaimFilterSet, "kind", "status", "district", "submitted_online")
     # Searching is overridden below: a claim reference, or a worker's full ID number through the hash.
     search_fields = ["=id"]
     search_help_text = _("A claim reference (e.g. BT2025-00001234) or the worker's full ID number.")

@@ -5,12 +5,13 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin.bigtable import BigTableAdmin
-from portal.admin.filters import ScopedDistrictFilter
+from portal.admin.filters import filterset_filters
 from portal.admin.importexport import ImportExportMixin
 from portal.admin.mixins import ServiceAdminMixin, ServiceModelForm
 from portal.admin.relations import ScopedRelationsMixin
 from training.admin.common import field_label, pk_or_none
 from training.choices import EnrollmentStatus
+from training.filters import ApprenticeshipFilterSet, EnrollmentFilterSet, TrainingProgramFilterSet
 from training.importing import EnrollmentImporter, TrainingProgramImporter
 from training.models import Apprenticeship, Enrollment, TrainingProgram
 from training.resources import EnrollmentResource, TrainingProgramResource
@@ -32,7 +33,7 @@ class TrainingProgramAdmin(ImportExportMixin, BigTableAdmin):
         "capacity",
     ]
     list_select_related = ["district", "provider_enterprise"]
-    list_filter = ["program_type", ScopedDistrictFilter, "target_level"]
+    list_filter = filterset_filters(TrainingProgramFilterSet, "program_type", "district", "target_level")
     search_fields = ["^name"]
     autocomplete_fields = ["provider_enterprise"]
 
@@ -74,7 +75,7 @@ class EnrollmentAdmin(ImportExportMixin, ScopedRelationsMixin, ServiceAdminMixin
     form = EnrollmentForm
     list_display = ["worker_name", "program", "district", "enrolled_on", "status", "completed_on"]
     list_select_related = ["program", "district"]
-    list_filter = ["status", ScopedDistrictFilter]
+    list_filter = filterset_filters(EnrollmentFilterSet, "status", "district")
     autocomplete_fields = ["worker", "program", "certificate"]
     scoped_relations = ("worker", "program", "certificate")
 
@@ -124,7 +125,7 @@ class ApprenticeshipAdmin(ScopedRelationsMixin, ServiceAdminMixin, BigTableAdmin
     form = ApprenticeshipForm
     list_display = ["master_name", "apprentice_name", "occupation", "district", "starts_on", "ends_on"]
     list_select_related = ["district"]
-    list_filter = [ScopedDistrictFilter, "skill_target"]
+    list_filter = [*filterset_filters(ApprenticeshipFilterSet, "district"), "skill_target"]
     autocomplete_fields = ["master", "apprentice"]
     scoped_relations = ("master", "apprentice")
 

@@ -8,8 +8,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin.filters import filterset_filters
 from portal.admin.mixins import ServiceAdminMixin, ServiceModelForm
 from training import services
+from training.filters import SubsidyRuleFilterSet
 from training.models import SubsidyRule
 from training.services.rules import EDITABLE as RULE_FIELDS
 
@@ -67,7 +69,7 @@ class SubsidyRuleAdmin(ServiceAdminMixin, admin.ModelAdmin):
         "valid_to",
     ]
     list_select_related = ["district", "title"]
-    list_filter = ["kind", "level"]
+    list_filter = filterset_filters(SubsidyRuleFilterSet, "kind", "skill_level")
     search_fields = ["name"]
     fieldsets = [
         (None, {"fields": ["kind", "name", "valid_from", "valid_to"]}),
