@@ -303,10 +303,6 @@ def _affine(n: int, rng: random.Random) -> tuple[int, int]:
     return a, rng.randrange(n)
 
 
-def id_number_check(body: str) -> str:
-    return ID_CHECK[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
-
-
 def credit_code(area: str, serial: int) -> str:
     """A valid unified social credit code: 91 (enterprise) + area + organisation code + check character.
 

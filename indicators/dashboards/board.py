@@ -102,10 +102,6 @@ class Card:
         return self.display("target")
 
     @property
-    def previous_display(self) -> str:
-        return self.display("previous")
-
-    @property
     def change_display(self) -> str:
         return format_change(self.change, self.indicator.unit)
 
