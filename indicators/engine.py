@@ -27,6 +27,7 @@ from indicators.models import EnterpriseFigure, IndicatorRun, IndicatorValue
 from indicators.periods import Period
 from indicators.sources import SOURCES, Counts
 from portal.leases import Namespace, lease_release, lease_try, lease_try_in_transaction
+from portal.models import User
 from workers.models import District
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def compute_figures(period: Period, run_id: int) -> list[IndicatorValue]:
     return derive(period, counts, ytd_flows)
 
 
-def run_start(*, period: Period, trigger: str = Trigger.COMMAND, user=None) -> IndicatorRun:
+def run_start(*, period: Period, trigger: str = Trigger.COMMAND, user: User | None = None) -> IndicatorRun:
     return IndicatorRun.objects.create(
         period=period.code,
         period_kind=period.kind,
@@ -173,7 +174,9 @@ def _tune_for_reporting() -> None:
             cursor.execute("SET LOCAL jit = off")
 
 
-def compute_period(period: Period, *, trigger: str = Trigger.COMMAND, user=None) -> IndicatorRun:
+def compute_period(
+    period: Period, *, trigger: str = Trigger.COMMAND, user: User | None = None
+) -> IndicatorRun:
     return run_execute(run_start(period=period, trigger=trigger, user=user).pk)
 
 

@@ -181,7 +181,8 @@ def run_lines(period_label: str, run) -> list[str]:
 
 def board_report(board, *, portal_name: str) -> Report:
     """The page's indicator table: one row per card, as the page shows it."""
-    from indicators.dashboards import UNIT_SHORT, period_label
+    from indicators.dashboards.formatting import UNIT_SHORT
+    from indicators.dashboards.periods import period_label
 
     district = board.district
     headers = [_("Indicator"), _("Unit"), _("Value"), _("Year to date")]
@@ -242,7 +243,7 @@ def _districts_table(board) -> Table:
 
 
 def drilldown_report(drilldown, *, district, period, run, rows: list[list], truncated: bool) -> Report:
-    from indicators.dashboards import period_label
+    from indicators.dashboards.periods import period_label
 
     label = period_label(period)
     lines = run_lines(label, run) if run is not None else [_("Period: %(period)s") % {"period": label}]

@@ -3,7 +3,7 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from indicators.dashboards import targets_changed
+from indicators.dashboards.cache import targets_changed
 from indicators.models import Target
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from indicators import engine
 from indicators.choices import Trigger
 from indicators.periods import Period
+from portal.models import User
 
 
 @shared_task(name="indicators.run_execute")
@@ -40,7 +41,7 @@ def compute_open_periods() -> dict:
     return {"stale_runs_failed": stale, "periods": done}
 
 
-def period_compute_async(*, period: Period, user) -> "engine.IndicatorRun":
+def period_compute_async(*, period: Period, user: User | None) -> "engine.IndicatorRun":
     """Queue a run now for a staff member; the request returns at once (inline without a broker)."""
     from django.db import transaction
 

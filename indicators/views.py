@@ -15,19 +15,15 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 
 from indicators import exports
-from indicators.dashboards import (
-    BOARD_CACHE_SECONDS,
-    board_for,
-    chosen_indicator,
-    comparison_chart,
+from indicators.dashboards.board import board_for, chosen_indicator
+from indicators.dashboards.cache import BOARD_CACHE_SECONDS, snapshot_version, targets_version
+from indicators.dashboards.charts import comparison_chart, trend_chart
+from indicators.dashboards.periods import (
     default_period,
     following,
     period_groups,
     period_label,
     periods_with_snapshots,
-    snapshot_version,
-    targets_version,
-    trend_chart,
 )
 from indicators.definitions import INDICATORS
 from indicators.drilldowns import (

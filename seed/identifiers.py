@@ -21,10 +21,6 @@ ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714, the organisation code 
 SEQUENCES_PER_DAY = 499
 
 
-def id_number_check(body: str) -> str:
-    return ID_CHECK[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
-
-
 def credit_code(area: str, serial: int) -> str:
     """A valid unified social credit code: 91 (enterprise) + area + organisation code + check character.
 

@@ -126,14 +126,14 @@ def format_code(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
-def _require_clerk(by, district_id: int) -> None:
+def _require_clerk(by: User | None, district_id: int) -> None:
     scope = as_scope(by)
     if not scope.can_write or not scope.covers_district(district_id):
         raise PermissionDenied(_("You may not handle accounts of workers in this district."))
 
 
 @transaction.atomic
-def activation_code_issue(*, by, worker_id: int) -> tuple[ActivationCode, str]:
+def activation_code_issue(*, by: User | None, worker_id: int) -> tuple[ActivationCode, str]:
     """A new one-time code for the worker (earlier ones stop working); the code is returned once only."""
     worker = Worker.objects.select_for_update().filter(pk=worker_id).first()
     if worker is None:
@@ -203,7 +203,7 @@ def activation_code_redeem(*, id_number: str, code: str, password: str) -> User:
 
 @transaction.atomic
 def bank_account_change_request(
-    *, by, account: str, bank_name: str = "", bank_branch: str = ""
+    *, by: User | None, account: str, bank_name: str = "", bank_branch: str = ""
 ) -> BankAccountChange:
     """A worker asks to be paid into another account (with its bank and branch); payouts keep the old one
     until a clerk confirms."""
@@ -243,7 +243,7 @@ def bank_account_change_request(
     return change
 
 
-def _locked_change(by, change_id: int) -> BankAccountChange:
+def _locked_change(by: User | None, change_id: int) -> BankAccountChange:
     change = (
         restrict(BankAccountChange.objects.filter(pk=change_id), by, Action.CHANGE)
         .select_for_update(of=("self",))
@@ -260,7 +260,7 @@ def _locked_change(by, change_id: int) -> BankAccountChange:
 
 
 @transaction.atomic
-def bank_account_change_confirm(*, by, change_id: int) -> BankAccountChange:
+def bank_account_change_confirm(*, by: User | None, change_id: int) -> BankAccountChange:
     """A clerk in scope confirms: from now on claims are paid into the new account."""
     change = _locked_change(by, change_id)
     worker_update(
@@ -281,7 +281,7 @@ def bank_account_change_confirm(*, by, change_id: int) -> BankAccountChange:
 
 
 @transaction.atomic
-def bank_account_change_reject(*, by, change_id: int, reason: str) -> BankAccountChange:
+def bank_account_change_reject(*, by: User | None, change_id: int, reason: str) -> BankAccountChange:
     change = _locked_change(by, change_id)
     reason = (reason or "").strip()
     if not reason:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from portal.access import Action, as_scope, restrict
+from portal.models import User
 from training.choices import BatchStatus, ClaimStatus
 from training.models import Claim, PaymentBatch
 
@@ -28,12 +29,12 @@ def city_approval_threshold() -> Decimal:
     return Decimal(settings.CLAIM_CITY_APPROVAL_THRESHOLD)
 
 
-def claim_reviewable_by_q(by) -> Q:
+def claim_reviewable_by_q(by: User | None) -> Q:
     """Claims ``by`` may review, their scope aside: waiting for review, and not submitted by them."""
     return Q(status__in=REVIEWABLE) & ~Q(submitted_by=by)
 
 
-def claim_approvable_by_q(by) -> Q:
+def claim_approvable_by_q(by: User | None) -> Q:
     """Claims ``by`` may approve, their scope aside: reviewed, neither submitted nor reviewed by them, and
     (unless they work for the city union) not above the city approval threshold."""
     condition = Q(status=ClaimStatus.REVIEWED) & ~Q(submitted_by=by) & ~Q(reviewed_by=by)
@@ -54,7 +55,7 @@ def is_payment_staff(user) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and user.has_perm(PAYMENT_STAFF_PERMISSION)
 
 
-def batch_reconcilable_by_q(by) -> Q:
+def batch_reconcilable_by_q(by: User | None) -> Q:
     """Batches ``by`` may reconcile, their scope and duty aside: sent to the bank, and neither created
     nor sent by them (four eyes on money)."""
     return Q(status=BatchStatus.SENT) & ~Q(created_by=by) & ~Q(sent_by=by)

@@ -11,10 +11,18 @@ from django.views.decorators.cache import never_cache
 
 from portal.access import Action, can_access
 from portal.admin.bigtable import BigTableAdmin
-from portal.admin.filters import InputFilter, ScopedDistrictFilter
+from portal.admin.filters import InputFilter, filterset_filter, filterset_filters
 from portal.admin.importexport import ImportExportMixin
+from portal.admin.inlines import ReadOnlyInline
 from portal.admin.mixins import ScopedAdminMixin, ServiceAdminMixin, ServiceModelForm
 from workers import resources, services
+from workers.filters import (
+    CraftsmanAwardFilterSet,
+    CraftsmanTitleFilterSet,
+    EnterpriseFilterSet,
+    SkillCertificateFilterSet,
+    WorkerFilterSet,
+)
 from workers.models import (
     CraftsmanAward,
     CraftsmanTitle,
@@ -70,21 +78,6 @@ class EnterpriseCodeFilter(InputFilter):
         return queryset.filter(enterprise__credit_code=code) if code else queryset
 
 
-class EmployedFilter(admin.SimpleListFilter):
-    title = _("employment status")
-    parameter_name = "employed"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Employed")), ("no", _("Left"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(left_on__isnull=True)
-        if self.value() == "no":
-            return queryset.filter(left_on__isnull=False)
-        return queryset
-
-
 # --- Enterprises ---------------------------------------------------------------------------------------
 
 
@@ -111,7 +104,9 @@ class EnterpriseAdmin(ImportExportMixin, ServiceAdminMixin, BigTableAdmin):
     importer_key = "enterprises"
     list_display = ["name", "credit_code", "district", "ownership", "above_scale", "has_union", "pilot_level"]
     list_select_related = ["district"]
-    list_filter = [ScopedDistrictFilter, "ownership", "above_scale", "pilot_level", "size_band"]
+    list_filter = filterset_filters(
+        EnterpriseFilterSet, "district", "ownership", "above_scale", "pilot_level", "size_band"
+    )
     search_fields = ["^name", "=credit_code"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -128,19 +123,11 @@ class EnterpriseAdmin(ImportExportMixin, ServiceAdminMixin, BigTableAdmin):
 # --- Workers --------------------------------------------------------------------------------------------
 
 
-class EmploymentInline(admin.TabularInline):
+class EmploymentInline(ReadOnlyInline):
     model = Employment
     fields = ["enterprise", "district", "position", "started_on", "ended_on"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     ordering = ["-started_on"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class CertificateInline(EmploymentInline):
@@ -241,7 +228,18 @@ class WorkerAdmin(ImportExportMixin, ServiceAdminMixin, BigTableAdmin):
         "employed",
     ]
     list_select_related = ["enterprise", "district"]
-    list_filter = [ScopedDistrictFilter, EnterpriseCodeFilter, "skill_level", EmployedFilter, "union_member"]
+    list_filter = [
+        *filterset_filters(WorkerFilterSet, "district"),
+        EnterpriseCodeFilter,  # by credit code; the FilterSet's enterprise is an id
+        *filterset_filters(WorkerFilterSet, "skill_level"),
+        filterset_filter(
+            WorkerFilterSet,
+            "employed",
+            title=_("employment status"),
+            choices=[("true", _("Employed")), ("false", _("Left"))],
+        ),
+        *filterset_filters(WorkerFilterSet, "union_member"),
+    ]
     # Searching is overridden below: exact ID number or phone through the keyed hash, else name prefix.
     search_fields = ["name"]
     search_help_text = _("Full ID number, full mobile number, or the beginning of a name.")
@@ -425,7 +423,7 @@ class SkillCertificateAdmin(ImportExportMixin, ServiceAdminMixin, BigTableAdmin)
     importer_key = "certificates"
     list_display = ["number", "worker", "level", "occupation", "issued_on", "revoked_on"]
     list_select_related = ["worker"]
-    list_filter = ["level"]
+    list_filter = filterset_filters(SkillCertificateFilterSet, "skill_level")
     search_fields = ["=number"]
     autocomplete_fields = ["worker"]
 
@@ -442,7 +440,7 @@ class SkillCertificateAdmin(ImportExportMixin, ServiceAdminMixin, BigTableAdmin)
 @admin.register(CraftsmanTitle)
 class CraftsmanTitleAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "level", "tier", "active"]
-    list_filter = ["level", "tier", "active"]
+    list_filter = filterset_filters(CraftsmanTitleFilterSet, "level", "tier", "active")
     search_fields = ["name"]
 
 
@@ -472,7 +470,11 @@ class CraftsmanAwardAdmin(ImportExportMixin, ServiceAdminMixin, BigTableAdmin):
     importer_key = "awards"
     list_display = ["worker", "title", "year", "locally_trained", "nominated_by"]
     list_select_related = ["worker", "title"]
-    list_filter = ["title", "year", "locally_trained"]
+    list_filter = [
+        *filterset_filters(CraftsmanAwardFilterSet, "title"),
+        "year",  # the FilterSet takes any year; the sidebar lists the years there are
+        *filterset_filters(CraftsmanAwardFilterSet, "locally_trained"),
+    ]
     autocomplete_fields = ["worker"]
 
     def get_readonly_fields(self, request, obj=None):

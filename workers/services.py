@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from portal import uploads
 from portal.access import require_write_scope
 from portal.audit import audit_record
+from portal.models import User
 from portal.text import clean_model_text, clean_model_texts
 from workers import validators
 from workers.choices import SkillLevel
@@ -28,7 +29,7 @@ from workers.skills import valid_on_q
 PERSONAL_FIELDS = ("id_number", "phone", "bank_account")
 
 
-def _require_write_scope(by, district_id: int) -> None:
+def _require_write_scope(by: User | None, district_id: int) -> None:
     require_write_scope(by, district_id, message=_("You may not change records of this district."))
 
 
@@ -87,7 +88,9 @@ def worker_by_id_number(raw) -> Worker | None:
 
 
 @transaction.atomic
-def enterprise_register(*, by, name: str, credit_code: str, district_id: int, **fields) -> Enterprise:
+def enterprise_register(
+    *, by: User | None, name: str, credit_code: str, district_id: int, **fields
+) -> Enterprise:
     _require_write_scope(by, district_id)
     _check_plan_upload(fields.get("policy_plan_file"))
     code = validators.normalise_uscc(credit_code)
@@ -117,7 +120,7 @@ ENTERPRISE_EDITABLE = {
 
 
 @transaction.atomic
-def enterprise_update(*, by, enterprise_id: int, **changes) -> Enterprise:
+def enterprise_update(*, by: User | None, enterprise_id: int, **changes) -> Enterprise:
     """Change an enterprise's details; its district and credit code are fixed once registered."""
     unknown = set(changes) - ENTERPRISE_EDITABLE
     if unknown:
@@ -144,7 +147,7 @@ def enterprise_update(*, by, enterprise_id: int, **changes) -> Enterprise:
 @transaction.atomic
 def worker_register(
     *,
-    by,
+    by: User | None,
     name: str,
     id_number: str,
     enterprise_id: int,
@@ -201,7 +204,7 @@ def worker_register(
     return worker
 
 
-def _locked_worker(by, worker_id: int) -> Worker:
+def _locked_worker(by: User | None, worker_id: int) -> Worker:
     worker = Worker.objects.select_for_update().filter(pk=worker_id).first()
     if worker is None:
         raise ValidationError(_("Unknown worker."))
@@ -210,7 +213,7 @@ def _locked_worker(by, worker_id: int) -> Worker:
 
 
 @transaction.atomic
-def worker_update(*, by, worker_id: int, **changes) -> Worker:
+def worker_update(*, by: User | None, worker_id: int, **changes) -> Worker:
     """Change a worker's own details (not their employment: see worker_change_employment)."""
     worker = _locked_worker(by, worker_id)
     allowed = {
@@ -252,7 +255,7 @@ def worker_update(*, by, worker_id: int, **changes) -> Worker:
 
 @transaction.atomic
 def worker_change_employment(
-    *, by, worker_id: int, enterprise_id: int, started_on: datetime.date, position: str = ""
+    *, by: User | None, worker_id: int, enterprise_id: int, started_on: datetime.date, position: str = ""
 ) -> Worker:
     """Move a worker to another enterprise (or re-hire them): closes the open spell, opens a new one.
 
@@ -303,7 +306,7 @@ def worker_change_employment(
 
 
 @transaction.atomic
-def worker_leave(*, by, worker_id: int, left_on: datetime.date) -> Worker:
+def worker_leave(*, by: User | None, worker_id: int, left_on: datetime.date) -> Worker:
     """The worker left their enterprise: the open spell ends, the worker no longer counts as employed."""
     worker = _locked_worker(by, worker_id)
     if worker.left_on is not None:
@@ -337,7 +340,7 @@ def skill_levels_refresh(worker_ids=None, *, on_date: datetime.date | None = Non
 @transaction.atomic
 def certificate_issue(
     *,
-    by,
+    by: User | None,
     worker_id: int,
     level: int,
     occupation: str,
@@ -373,7 +376,7 @@ def certificate_issue(
 
 @transaction.atomic
 def certificate_revoke(
-    *, by, certificate_id: int, revoked_on: datetime.date, reason: str
+    *, by: User | None, certificate_id: int, revoked_on: datetime.date, reason: str
 ) -> SkillCertificate:
     certificate = SkillCertificate.objects.select_for_update().select_related("worker").get(pk=certificate_id)
     _require_write_scope(by, certificate.worker.district_id)
@@ -404,7 +407,7 @@ def certificate_revoke(
 @transaction.atomic
 def award_grant(
     *,
-    by,
+    by: User | None,
     worker_id: int,
     title_id: int,
     year: int,
@@ -439,7 +442,7 @@ def award_grant(
 # --- Personal data ---------------------------------------------------------------------------------------
 
 
-def personal_data_reveal(*, by, worker_id: int, field: str, reason: str) -> str:
+def personal_data_reveal(*, by: User | None, worker_id: int, field: str, reason: str) -> str:
     """One full value for a clerk in scope, for a stated reason; every reveal is logged (who, whom, which
     field, when, why), so an auditor can ask whether the reason held.
 

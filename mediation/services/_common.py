@@ -10,17 +10,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.access import Level, as_scope, require_write_scope
+from portal.models import User
 from portal.text import clean_text
 
 MAX_AMOUNT = Decimal("9999999999.99")
 
 
-def require_staff(by, district_id: int) -> None:
+def require_staff(by: User | None, district_id: int) -> None:
     """Staff with write scope on the district (None: the system, e.g. a seed or a task)."""
     require_write_scope(by, district_id, message=_("You may not handle mediation cases of this district."))
 
 
-def is_worker(by) -> bool:
+def is_worker(by: User | None) -> bool:
     return by is not None and as_scope(by).level == Level.WORKER
 
 

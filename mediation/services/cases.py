@@ -35,6 +35,7 @@ from mediation.services._common import text as _text
 from portal.access import as_scope
 from portal.audit import audit_record
 from portal.limits import LimitReached
+from portal.models import User
 from portal.uploads import check_upload, given_name
 from workers.models import Employment, Enterprise, Worker
 
@@ -103,13 +104,13 @@ def _locked_case(case_id: int) -> DisputeCase:
     return case
 
 
-def _event(case: DisputeCase, event_type: str, on: datetime.date, by, **fields) -> CaseEvent:
+def _event(case: DisputeCase, event_type: str, on: datetime.date, by: User | None, **fields) -> CaseEvent:
     return CaseEvent.objects.create(
         case=case, event_type=event_type, occurred_on=on, by=by if getattr(by, "pk", None) else None, **fields
     )
 
 
-def _audit(by, case: DisputeCase, action: str, old: str, summary: str = "", **data) -> None:
+def _audit(by: User | None, case: DisputeCase, action: str, old: str, summary: str = "", **data) -> None:
     audit_record(
         actor=by,
         action=f"case.{action}",
@@ -119,7 +120,9 @@ def _audit(by, case: DisputeCase, action: str, old: str, summary: str = "", **da
     )
 
 
-def _begin(case_id: int, by, action: str, *, applicant_may: bool = False) -> tuple[DisputeCase, str]:
+def _begin(
+    case_id: int, by: User | None, action: str, *, applicant_may: bool = False
+) -> tuple[DisputeCase, str]:
     """Lock the case, check who acts and the state; (case, its old status)."""
     case = _locked_case(case_id)
     if applicant_may and is_worker(by):
@@ -168,7 +171,7 @@ def _collect(errors: dict, clean, value, **kwargs):
         return None
 
 
-def _check_application_limit(by) -> None:
+def _check_application_limit(by: User | None) -> None:
     """At most MEDIATION_APPLICATIONS_PER_HOUR online applications by one account in any hour.
 
     Counted in the database, not in the cache (DRF's throttle), so the limit holds when Redis is down,
@@ -198,7 +201,7 @@ def _check_application_limit(by) -> None:
 @transaction.atomic
 def case_apply(
     *,
-    by,
+    by: User | None,
     applicant_ids: Iterable[int],
     dispute_type: str,
     claim: str,
@@ -334,7 +337,12 @@ def case_apply(
 
 @transaction.atomic
 def case_accept(
-    *, case_id: int, by, committee_id: int | None = None, on: datetime.date | None = None, note: str = ""
+    *,
+    case_id: int,
+    by: User | None,
+    committee_id: int | None = None,
+    on: datetime.date | None = None,
+    note: str = "",
 ) -> DisputeCase:
     """The committee takes the case. It is named here unless the application already named it."""
     case, old = _begin(case_id, by, "accept")
@@ -357,7 +365,9 @@ def case_accept(
 
 
 @transaction.atomic
-def case_reject(*, case_id: int, by, reason: str, on: datetime.date | None = None) -> DisputeCase:
+def case_reject(
+    *, case_id: int, by: User | None, reason: str, on: datetime.date | None = None
+) -> DisputeCase:
     """Not accepted (e.g. not a labour dispute, or already before a court); the applicant reads the reason."""
     case, old = _begin(case_id, by, "reject")
     reason = _text(
@@ -373,7 +383,9 @@ def case_reject(*, case_id: int, by, reason: str, on: datetime.date | None = Non
 
 
 @transaction.atomic
-def case_start_mediation(*, case_id: int, by, on: datetime.date | None = None, note: str = "") -> DisputeCase:
+def case_start_mediation(
+    *, case_id: int, by: User | None, on: datetime.date | None = None, note: str = ""
+) -> DisputeCase:
     case, old = _begin(case_id, by, "start_mediation")
     on = day(on, field="on", not_before=case.accepted_on, label=_("the day of acceptance"))
     case.status = CaseStatus.MEDIATING
@@ -385,7 +397,7 @@ def case_start_mediation(*, case_id: int, by, on: datetime.date | None = None, n
 
 @transaction.atomic
 def case_reach_agreement(
-    *, case_id: int, by, agreed_amount, terms: str, on: datetime.date | None = None
+    *, case_id: int, by: User | None, agreed_amount, terms: str, on: datetime.date | None = None
 ) -> DisputeCase:
     """A mediation agreement (Art. 14): its terms, and the sum agreed (0 when none is paid)."""
     case, old = _begin(case_id, by, "reach_agreement")
@@ -400,7 +412,7 @@ def case_reach_agreement(
 
 
 @transaction.atomic
-def case_fail(*, case_id: int, by, reason: str, on: datetime.date | None = None) -> DisputeCase:
+def case_fail(*, case_id: int, by: User | None, reason: str, on: datetime.date | None = None) -> DisputeCase:
     """Mediation ended without agreement; the parties may go to arbitration."""
     case, old = _begin(case_id, by, "fail")
     reason = _text(reason, field="reason", required_message=_("Say why no agreement was reached."))
@@ -414,7 +426,7 @@ def case_fail(*, case_id: int, by, reason: str, on: datetime.date | None = None)
 
 @transaction.atomic
 def case_refer_to_arbitration(
-    *, case_id: int, by, on: datetime.date | None = None, note: str = ""
+    *, case_id: int, by: User | None, on: datetime.date | None = None, note: str = ""
 ) -> DisputeCase:
     """After a failed mediation, a party applied to the labour-dispute arbitration commission."""
     case, old = _begin(case_id, by, "refer_to_arbitration")
@@ -427,7 +439,9 @@ def case_refer_to_arbitration(
 
 
 @transaction.atomic
-def case_to_litigation(*, case_id: int, by, on: datetime.date | None = None, note: str = "") -> DisputeCase:
+def case_to_litigation(
+    *, case_id: int, by: User | None, on: datetime.date | None = None, note: str = ""
+) -> DisputeCase:
     """After arbitration, a party went to court (Art. 48: within 15 days of the award)."""
     case, old = _begin(case_id, by, "to_litigation")
     on = day(on, field="on", not_before=case.referred_on, label=_("the referral to arbitration"))
@@ -439,7 +453,9 @@ def case_to_litigation(*, case_id: int, by, on: datetime.date | None = None, not
 
 
 @transaction.atomic
-def case_withdraw(*, case_id: int, by, reason: str, on: datetime.date | None = None) -> DisputeCase:
+def case_withdraw(
+    *, case_id: int, by: User | None, reason: str, on: datetime.date | None = None
+) -> DisputeCase:
     """The applicant withdraws: recorded by staff, or by an applicant on their own case."""
     case, old = _begin(case_id, by, "withdraw", applicant_may=True)
     reason = _text(reason, field="reason", required_message=_("Say why the application is withdrawn."))
@@ -454,14 +470,16 @@ def case_withdraw(*, case_id: int, by, reason: str, on: datetime.date | None = N
 # --- The timeline --------------------------------------------------------------------------------------------
 
 
-def _locked_for_timeline(case_id: int, by) -> DisputeCase:
+def _locked_for_timeline(case_id: int, by: User | None) -> DisputeCase:
     case = _locked_case(case_id)
     require_staff(by, case.district_id)
     return case
 
 
 @transaction.atomic
-def case_record_session(*, case_id: int, by, text: str, held_on: datetime.date | None = None) -> CaseEvent:
+def case_record_session(
+    *, case_id: int, by: User | None, text: str, held_on: datetime.date | None = None
+) -> CaseEvent:
     """A mediation session held: who came, what was discussed, what comes next."""
     case = _locked_for_timeline(case_id, by)
     if case.status not in SESSION_STATES:
@@ -475,7 +493,7 @@ def case_record_session(*, case_id: int, by, text: str, held_on: datetime.date |
 
 @transaction.atomic
 def case_add_note(
-    *, case_id: int, by, text: str, internal: bool = False, on: datetime.date | None = None
+    *, case_id: int, by: User | None, text: str, internal: bool = False, on: datetime.date | None = None
 ) -> CaseEvent:
     """A note on the timeline, in any state; an internal one is for staff only."""
     case = _locked_for_timeline(case_id, by)
@@ -488,7 +506,7 @@ def case_add_note(
 
 @transaction.atomic
 def case_add_document(
-    *, case_id: int, by, file, text: str = "", on: datetime.date | None = None
+    *, case_id: int, by: User | None, file, text: str = "", on: datetime.date | None = None
 ) -> CaseEvent:
     """A document of the case (an agreement, a transfer letter, evidence); the applicants may download it."""
     case = _locked_for_timeline(case_id, by)
@@ -541,7 +559,7 @@ def check_extension(
 
 @transaction.atomic
 def case_extend(
-    *, case_id: int, by, new_due_on: datetime.date, reason: str, agreed_by_both: bool
+    *, case_id: int, by: User | None, new_due_on: datetime.date, reason: str, agreed_by_both: bool
 ) -> DisputeCase:
     """Extend the time limit with both parties' consent, up to the configurable cap past the statutory one."""
     case = _locked_for_timeline(case_id, by)

@@ -15,12 +15,13 @@ from mediation.services._common import day, require_staff
 from mediation.services._common import note as _note
 from mediation.services._common import text as _text
 from portal.audit import audit_record
+from portal.models import User
 from workers.models import District, Enterprise
 
 COMMITTEE_EDITABLE = {"name", "note"}
 
 
-def _locked_committee(committee_id: int, by) -> MediationCommittee:
+def _locked_committee(committee_id: int, by: User | None) -> MediationCommittee:
     committee = MediationCommittee.objects.select_for_update().filter(pk=committee_id).first()
     if committee is None:
         raise ValidationError(_("Unknown mediation committee."))
@@ -50,7 +51,7 @@ def members_check(members: Iterable[Mapping]) -> list[CommitteeMember]:
 @transaction.atomic
 def committee_establish(
     *,
-    by,
+    by: User | None,
     kind: str,
     name: str,
     established_on: datetime.date,
@@ -95,7 +96,7 @@ def committee_establish(
 
 
 @transaction.atomic
-def committee_update(*, by, committee_id: int, **changes) -> MediationCommittee:
+def committee_update(*, by: User | None, committee_id: int, **changes) -> MediationCommittee:
     unknown = set(changes) - COMMITTEE_EDITABLE
     if unknown:
         raise TypeError(f"committee_update cannot change {sorted(unknown)}")
@@ -115,7 +116,9 @@ def committee_update(*, by, committee_id: int, **changes) -> MediationCommittee:
 
 
 @transaction.atomic
-def committee_members_replace(*, by, committee_id: int, members: Iterable[Mapping]) -> list[CommitteeMember]:
+def committee_members_replace(
+    *, by: User | None, committee_id: int, members: Iterable[Mapping]
+) -> list[CommitteeMember]:
     """The committee's members are exactly ``members`` (name, role, union_member) from now on."""
     committee = _locked_committee(committee_id, by)
     new = members_check(members)
@@ -133,7 +136,9 @@ def committee_members_replace(*, by, committee_id: int, members: Iterable[Mappin
 
 
 @transaction.atomic
-def committee_dissolve(*, by, committee_id: int, dissolved_on: datetime.date) -> MediationCommittee:
+def committee_dissolve(
+    *, by: User | None, committee_id: int, dissolved_on: datetime.date
+) -> MediationCommittee:
     """From ``dissolved_on`` on, the committee no longer exists (nor counts for the committee rate)."""
     committee = _locked_committee(committee_id, by)
     if committee.dissolved_on is not None:

@@ -70,7 +70,7 @@ def _user_summary(user: User) -> str:
 # --- Accounts ----------------------------------------------------------------------------------------
 
 
-def _check_role_and_duties(by, *, role: str, district_id: int | None, duties: set[str]) -> None:
+def _check_role_and_duties(by: User, *, role: str, district_id: int | None, duties: set[str]) -> None:
     if role not in rights.roles_grantable_by(by):
         raise PermissionDenied(_("You may not give the role “%(role)s”.") % {"role": Role(role).label})
     refused = duties - set(rights.duties_grantable_by(by))

@@ -1,7 +1,9 @@
 """The portal's admin: the site's Chinese titles, the audit review page, accounts; and the admin kit.
 
-The kit every app's admin builds on: mixins (scope, writes through services), bigtable (lists over
-millions of rows), importexport (spreadsheet import and export pages), filters.
+The kit every app's admin builds on: mixins (scope, writes through services, all-or-nothing saves),
+relations (foreign keys limited to the scope), inlines (read-only history), actions (actions that ask
+for a reason, and their messages), bigtable (lists over millions of rows), importexport (spreadsheet
+import and export pages), filters.
 """
 
 from django.contrib import admin

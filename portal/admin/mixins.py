@@ -41,6 +41,15 @@ class ScopedAdminMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """A service's ValidationError on a form: each error on the field it names, the rest on the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
 class ServiceModelForm(forms.ModelForm):
     """An admin form whose save is a service call, so the admin obeys the same rules as the API.
 
@@ -66,11 +75,7 @@ class ServiceModelForm(forms.ModelForm):
             self.add_error(None, str(exc) or gettext("You may not change this record."))
 
     def _add_service_errors(self, exc: ValidationError) -> None:
-        if not hasattr(exc, "error_dict"):
-            self.add_error(None, exc)
-            return
-        for field, errors in exc.message_dict.items():
-            self.add_error(field if field in self.fields else None, errors)
+        add_service_errors(self, exc)
 
     def save(self, commit=True):
         return self.instance
@@ -94,3 +99,23 @@ class ServiceAdminMixin(ScopedAdminMixin):
         # Inlines on these pages are read-only; the change message still reads what they saved.
         for formset in formsets:
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+
+class AllOrNothingMixin:
+    """A POST that does not succeed (a form, an inline, or a service refused) leaves nothing behind.
+
+    ServiceModelForm calls its service while the form is validated, before the admin validates the
+    inlines; without this, a record could be saved while the page shows its inlines' errors.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        with transaction.atomic():
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if request.method == "POST" and not _succeeded(response):
+                transaction.set_rollback(True)
+        return response
+
+
+def _succeeded(response) -> bool:
+    # A saved form redirects; one saved in a popup (the "+" beside a field) answers with popup_response.
+    return response.status_code == 302 or "popup_response" in str(getattr(response, "template_name", ""))

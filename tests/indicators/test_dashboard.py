@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 
 from indicators import engine
 from indicators.choices import Light
-from indicators.dashboards import period_label
+from indicators.dashboards.periods import period_label
 from indicators.models import IndicatorRun, Target
 from indicators.periods import Period
 from tests.conftest import PASSWORD

@@ -366,9 +366,9 @@ def test_the_disbursement_file_is_for_payment_staff_only_and_logged(
 def test_a_batch_page_lists_its_first_payments_and_links_to_all(
     client, city_clerk, approved_claims, monkeypatch
 ):
-    import training.admin
+    import training.admin.batches
 
-    monkeypatch.setattr(training.admin, "PAYMENTS_SHOWN", 1)
+    monkeypatch.setattr(training.admin.batches, "PAYMENTS_SHOWN", 1)
     batch = batch_create(by=city_clerk)
     html = login(client, city_clerk).get(f"{BATCHES}{batch.pk}/change/").content.decode()
     shown = [c for c in approved_claims if f"{CLAIMS}{c.pk}/change/" in html]
@@ -772,3 +772,16 @@ def test_a_programme_name_with_a_control_character_is_refused_by_the_form_the_ad
     program.name, program.provider_school = "  数控车工班 ", " 宁波技师学院  "
     program.full_clean()
     assert (program.name, program.provider_school) == ("数控车工班", "宁波技师学院")
+
+
+def test_the_claim_list_filters_with_the_api_s_parameters(client, beilun_clerk, approved_claims, new_claims):
+    (waiting,) = new_claims(beilun_clerk, 1)
+    login(client, beilun_clerk)
+    for query, expected in (
+        ({"status": ClaimStatus.APPROVED}, approved_claims),
+        ({"status": ClaimStatus.SUBMITTED, "district": district("330206").pk}, [waiting]),
+        ({"status__exact": ClaimStatus.SUBMITTED}, [waiting]),  # Django's own field-filter links still work
+    ):
+        html = client.get(CLAIMS, query).content.decode()
+        shown = {c.reference for c in [*approved_claims, waiting] if c.reference in html}
+        assert shown == {c.reference for c in expected}, query

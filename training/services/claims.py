@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from portal.access import as_scope, require_write_scope, restrict
 from portal.audit import audit_record
-from portal.models import AuditEvent
+from portal.models import AuditEvent, User
 from portal.text import clean_text
 from portal.uploads import MB, RECEIPT_TYPES, check_upload, given_name
 from training import rules
@@ -39,12 +39,12 @@ def _city_threshold() -> Decimal:
     return Decimal(settings.CLAIM_CITY_APPROVAL_THRESHOLD)
 
 
-def _require_staff_scope(by, district_id: int) -> None:
+def _require_staff_scope(by: User | None, district_id: int) -> None:
     message = _("You may not handle claims of this district.")
     require_write_scope(by, district_id, message=message, system_allowed=False)
 
 
-def _may_submit_for(by, worker: Worker) -> bool:
+def _may_submit_for(by: User | None, worker: Worker) -> bool:
     if by is None:
         return True
     scope = as_scope(by)
@@ -67,7 +67,7 @@ def _wrong_state(claim: Claim, action: str) -> ValidationError:
     )
 
 
-def _audit(by, claim: Claim, action: str, old: str, note: str = "") -> None:
+def _audit(by: User | None, claim: Claim, action: str, old: str, note: str = "") -> None:
     audit_record(
         actor=by,
         action=f"claim.{action}",
@@ -93,7 +93,7 @@ def _sha256(upload) -> str:
 @transaction.atomic
 def claim_submit(
     *,
-    by,
+    by: User | None,
     worker_id: int,
     kind: str,
     certificate_id: int | None = None,
@@ -254,7 +254,7 @@ def check_approver(claim: Claim, by) -> None:
 
 
 @transaction.atomic
-def claim_review(*, claim_id: int, by, note: str = "") -> Claim:
+def claim_review(*, claim_id: int, by: User | None, note: str = "") -> Claim:
     claim = _locked_claim(claim_id)
     _require_staff_scope(by, claim.district_id)
     if claim.status not in REVIEWABLE:
@@ -268,7 +268,7 @@ def claim_review(*, claim_id: int, by, note: str = "") -> Claim:
 
 
 @transaction.atomic
-def claim_approve(*, claim_id: int, by, note: str = "") -> Claim:
+def claim_approve(*, claim_id: int, by: User | None, note: str = "") -> Claim:
     claim = _locked_claim(claim_id)
     _require_staff_scope(by, claim.district_id)
     if claim.status != ClaimStatus.REVIEWED:
@@ -282,7 +282,7 @@ def claim_approve(*, claim_id: int, by, note: str = "") -> Claim:
 
 
 @transaction.atomic
-def claim_reject(*, claim_id: int, by, reason: str) -> Claim:
+def claim_reject(*, claim_id: int, by: User | None, reason: str) -> Claim:
     claim = _locked_claim(claim_id)
     _require_staff_scope(by, claim.district_id)
     if claim.status not in REJECTABLE:
@@ -299,7 +299,7 @@ def claim_reject(*, claim_id: int, by, reason: str) -> Claim:
 
 
 @transaction.atomic
-def claim_cancel(*, claim_id: int, by, reason: str) -> Claim:
+def claim_cancel(*, claim_id: int, by: User | None, reason: str) -> Claim:
     claim = _locked_claim(claim_id)
     _require_staff_scope(by, claim.district_id)
     if claim.status != ClaimStatus.APPROVED:
@@ -330,7 +330,9 @@ class BulkOutcome:
             self.refused.setdefault(reason, []).extend(references)
 
 
-def _bulk_transition(*, by, claim_ids, action: str, qualifies: Q, updates: dict, explain) -> BulkOutcome:
+def _bulk_transition(
+    *, by: User | None, claim_ids, action: str, qualifies: Q, updates: dict, explain
+) -> BulkOutcome:
     """One conditional UPDATE for every claim that qualifies; then the reasons for the rest."""
     outcome = BulkOutcome()
     ids = sorted(set(claim_ids))
@@ -357,7 +359,7 @@ FROM {claim} c WHERE c.id = ANY(%(ids)s)
 """
 
 
-def _audit_bulk(*, by, action: str, claim_ids: list[int], before: dict[int, str]) -> None:
+def _audit_bulk(*, by: User | None, action: str, claim_ids: list[int], before: dict[int, str]) -> None:
     """The audit events of a bulk transition. On PostgreSQL one INSERT … SELECT writes them all from the
     claim rows (no row passes through Python: 10,000 events in a fraction of the time); elsewhere they are
     built here. A bulk transition starts from one state (its ``qualifies`` condition), so "from" is one value.
@@ -405,7 +407,7 @@ def _references(queryset) -> list[str]:
     return [c.reference for c in queryset.only("pk", "kind", "submitted_at")]
 
 
-def claims_review_bulk(*, by, claim_ids) -> BulkOutcome:
+def claims_review_bulk(*, by: User | None, claim_ids) -> BulkOutcome:
     def explain(outcome, rest):
         outcome.refuse(_("not waiting for review"), _references(rest.exclude(status=ClaimStatus.SUBMITTED)))
         outcome.refuse(
@@ -422,7 +424,7 @@ def claims_review_bulk(*, by, claim_ids) -> BulkOutcome:
     )
 
 
-def claims_approve_bulk(*, by, claim_ids) -> BulkOutcome:
+def claims_approve_bulk(*, by: User | None, claim_ids) -> BulkOutcome:
     city = as_scope(by).is_city
     qualifies = claim_approvable_by_q(by)  # the condition the clerks' work queue lists by
 

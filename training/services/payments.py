@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from portal.access import require_write_scope, restrict
 from portal.audit import audit_record
-from portal.models import AuditEvent
+from portal.models import AuditEvent, User
 from portal.text import clean_model_text, clean_text
 from training.choices import BatchStatus, ClaimStatus, PaymentStatus
 from training.models import Claim, Payment, PaymentBatch
@@ -49,7 +49,7 @@ TOTAL_LABEL = "合计"
 AMOUNT_FORMAT = "0.00"
 
 
-def _require_scope(by, district_id: int | None) -> None:
+def _require_scope(by: User | None, district_id: int | None) -> None:
     message = _("You may not handle payments of this district.")
     require_write_scope(by, district_id, message=message, system_allowed=False)
 
@@ -58,7 +58,7 @@ def is_payment_staff(user) -> bool:
     return bool(user and user.has_perm(PAYMENT_STAFF_PERMISSION))
 
 
-def _require_payment_staff(by, batch: PaymentBatch, *, marking: bool = False) -> None:
+def _require_payment_staff(by: User | None, batch: PaymentBatch, *, marking: bool = False) -> None:
     _require_scope(by, batch.district_id)
     if not is_payment_staff(by):
         raise PermissionDenied(_("Only payment staff may do this."))
@@ -145,7 +145,7 @@ def _held_back(
     return held
 
 
-def _add_claims(*, by, batch: PaymentBatch, claim_ids) -> BulkOutcome:
+def _add_claims(*, by: User | None, batch: PaymentBatch, claim_ids) -> BulkOutcome:
     """Put payable claims in scope (all of the batch's district, or ``claim_ids``) into an open batch."""
     outcome = BulkOutcome()
     claims = restrict(Claim.objects.filter(status__in=PAYABLE), by, "change")
@@ -184,7 +184,9 @@ def _add_claims(*, by, batch: PaymentBatch, claim_ids) -> BulkOutcome:
 
 
 @transaction.atomic
-def batch_create(*, by, district_id: int | None = None, claim_ids=None, note: str = "") -> PaymentBatch:
+def batch_create(
+    *, by: User | None, district_id: int | None = None, claim_ids=None, note: str = ""
+) -> PaymentBatch:
     """Gather approved (or bank-returned) claims that may be paid now into a new open batch.
 
     The batch's ``held_back`` (reason -> claim references) says which claims were kept out and why.
@@ -216,7 +218,7 @@ def batch_create(*, by, district_id: int | None = None, claim_ids=None, note: st
 
 
 @transaction.atomic
-def batch_add_claims(*, by, batch_id: int, claim_ids) -> BulkOutcome:
+def batch_add_claims(*, by: User | None, batch_id: int, claim_ids) -> BulkOutcome:
     batch = _locked_batch(batch_id)
     _require_scope(by, batch.district_id)
     if batch.status != BatchStatus.OPEN:
@@ -228,7 +230,7 @@ def batch_add_claims(*, by, batch_id: int, claim_ids) -> BulkOutcome:
 
 
 @transaction.atomic
-def batch_remove_claims(*, by, batch_id: int, claim_ids) -> int:
+def batch_remove_claims(*, by: User | None, batch_id: int, claim_ids) -> int:
     """Take claims out of an open batch; they wait for the next one."""
     batch = _locked_batch(batch_id)
     _require_scope(by, batch.district_id)
@@ -254,7 +256,7 @@ def batch_totals(batch: PaymentBatch) -> dict:
 # --- Sending: the account is taken now, and the batch is frozen ---------------------------------------------
 
 
-def _send(*, by, batch: PaymentBatch) -> None:
+def _send(*, by: User | None, batch: PaymentBatch) -> None:
     payments = batch.payments.filter(status=PaymentStatus.PENDING)
     rows = list(
         Claim.objects.filter(pk__in=payments.values("claim_id"))
@@ -343,7 +345,7 @@ def _disbursement_workbook(batch: PaymentBatch) -> tuple[bytes, int, Decimal]:
 
 
 @transaction.atomic
-def batch_disbursement_file(*, by, batch_id: int) -> tuple[str, bytes]:
+def batch_disbursement_file(*, by: User | None, batch_id: int) -> tuple[str, bytes]:
     """The bank file, with FULL accounts: payment staff only, every download logged with the file's SHA-256.
 
     The first download sends the batch: each payment takes the worker's confirmed account now, and the
@@ -370,7 +372,9 @@ def batch_disbursement_file(*, by, batch_id: int) -> tuple[str, bytes]:
 # --- Marking paid or returned ----------------------------------------------------------------------------
 
 
-def _claim_events(*, by, action: str, claim_ids: list[int], batch: PaymentBatch, extra: dict) -> None:
+def _claim_events(
+    *, by: User | None, action: str, claim_ids: list[int], batch: PaymentBatch, extra: dict
+) -> None:
     """One audit event per claim (the worker's notices are made of them), written set-based."""
     if not claim_ids:
         return
@@ -444,7 +448,9 @@ def _lock_claims_of(payments) -> list[int]:
     return claim_ids
 
 
-def _mark_paid(*, by, batch: PaymentBatch, claim_ids, bank_reference: str, via: str) -> BulkOutcome:
+def _mark_paid(
+    *, by: User | None, batch: PaymentBatch, claim_ids, bank_reference: str, via: str
+) -> BulkOutcome:
     """Pending payments of a sent batch (all, or those of ``claim_ids``) → paid; the batch is locked."""
     outcome = BulkOutcome()
     if batch.status == BatchStatus.OPEN:
@@ -492,7 +498,7 @@ def _mark_paid(*, by, batch: PaymentBatch, claim_ids, bank_reference: str, via: 
 
 
 @transaction.atomic
-def claims_pay(*, by, batch_id: int, claim_ids=None, bank_reference: str = "") -> BulkOutcome:
+def claims_pay(*, by: User | None, batch_id: int, claim_ids=None, bank_reference: str = "") -> BulkOutcome:
     """Mark a sent batch's waiting payments (all, or those of ``claim_ids``) paid on the bank's confirmation.
 
     Safe to repeat: only waiting payments change; the outcome says what changed and why the rest did not.
@@ -522,7 +528,7 @@ def _pending_payment_of(claim: Claim) -> Payment:
 
 
 @transaction.atomic
-def claim_pay(*, by, claim_id: int, reason: str, bank_reference: str = "") -> Claim:
+def claim_pay(*, by: User | None, claim_id: int, reason: str, bank_reference: str = "") -> Claim:
     """Mark one claim's waiting payment paid by hand (the bank confirmed it otherwise than by file)."""
     claim = Claim.objects.filter(pk=claim_id).first()
     if claim is None:
@@ -551,7 +557,7 @@ def claim_pay(*, by, claim_id: int, reason: str, bank_reference: str = "") -> Cl
 
 
 @transaction.atomic
-def claim_return(*, by, claim_id: int, reason: str) -> Claim:
+def claim_return(*, by: User | None, claim_id: int, reason: str) -> Claim:
     """The bank sent a payment back (a waiting one, or one already marked paid): the attempt keeps the
     account it failed on and the reason; the claim waits for a new batch."""
     found = Claim.objects.filter(pk=claim_id).first()
@@ -604,7 +610,7 @@ def claim_return(*, by, claim_id: int, reason: str) -> Claim:
 
 
 @transaction.atomic
-def claim_account_reconfirm(*, by, claim_id: int, reason: str) -> Claim:
+def claim_account_reconfirm(*, by: User | None, claim_id: int, reason: str) -> Claim:
     """A clerk confirms that the account a returned payment failed on is right after all (the bank's
     problem was elsewhere): the claim may then go to the same account again."""
     claim = Claim.objects.select_for_update().filter(pk=claim_id).first()
@@ -642,7 +648,7 @@ def claim_account_reconfirm(*, by, claim_id: int, reason: str) -> Claim:
 
 
 @transaction.atomic
-def batch_close(*, by, batch_id: int) -> PaymentBatch:
+def batch_close(*, by: User | None, batch_id: int) -> PaymentBatch:
     """A reconciled batch is closed by payment staff: its figures are final."""
     batch = _locked_batch(batch_id)
     _require_payment_staff(by, batch)

@@ -10,13 +10,14 @@ from django.utils.translation import gettext as _
 
 from portal.access import require_write_scope
 from portal.audit import audit_record
+from portal.models import User
 from portal.text import clean_model_text
 from training.choices import EnrollmentStatus
 from training.models import Apprenticeship, Enrollment, TrainingProgram
 from workers.models import Employment, SkillCertificate, Worker
 
 
-def _require_write_scope(by, district_id: int) -> None:
+def _require_write_scope(by: User | None, district_id: int) -> None:
     require_write_scope(by, district_id, message=_("You may not change records of this district."))
 
 
@@ -73,7 +74,9 @@ def check_agreement_dates(*, starts_on: datetime.date, ends_on: datetime.date) -
 
 
 @transaction.atomic
-def enrollment_create(*, by, worker_id: int, program_id: int, enrolled_on: datetime.date) -> Enrollment:
+def enrollment_create(
+    *, by: User | None, worker_id: int, program_id: int, enrolled_on: datetime.date
+) -> Enrollment:
     worker = Worker.objects.filter(pk=worker_id).first()
     program = TrainingProgram.objects.filter(pk=program_id).first()
     if worker is None or program is None:
@@ -97,7 +100,7 @@ def enrollment_create(*, by, worker_id: int, program_id: int, enrolled_on: datet
 
 @transaction.atomic
 def enrollment_complete(
-    *, by, enrollment_id: int, completed_on: datetime.date, certificate_id: int | None = None
+    *, by: User | None, enrollment_id: int, completed_on: datetime.date, certificate_id: int | None = None
 ) -> Enrollment:
     enrollment = Enrollment.objects.select_for_update().get(pk=enrollment_id)
     _require_write_scope(by, enrollment.district_id)
@@ -114,7 +117,7 @@ def enrollment_complete(
 @transaction.atomic
 def apprenticeship_create(
     *,
-    by,
+    by: User | None,
     master_id: int,
     apprentice_id: int,
     occupation: str,

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from portal.audit import audit_record
 from portal.jobs import job_create, job_finish
 from portal.masking import mask_bank_account
+from portal.models import User
 from portal.spreadsheets.pipeline import SHOWN_ERRORS, ErrorReport, RowError
 from portal.spreadsheets.reading import FileProblem, is_blank, open_table
 from training.choices import BankResult, BatchStatus, ClaimStatus, PaymentStatus
@@ -220,7 +221,7 @@ def _masked_cells(cells_row, positions: dict[str, int]):
     return row
 
 
-def _keep_report(*, by, batch: PaymentBatch, outcome: ReconcileOutcome) -> None:
+def _keep_report(*, by: User | None, batch: PaymentBatch, outcome: ReconcileOutcome) -> None:
     """Keep the error report as a finished job's file, downloaded like the imports' error reports.
 
     Its accounts are masked; the job has the batch's district, so it is scoped like the batch (its
@@ -239,7 +240,9 @@ def _keep_report(*, by, batch: PaymentBatch, outcome: ReconcileOutcome) -> None:
 
 
 @transaction.atomic
-def batch_reconcile_file(*, by, batch_id: int, stream: IO[bytes], file_name: str) -> ReconcileOutcome:
+def batch_reconcile_file(
+    *, by: User | None, batch_id: int, stream: IO[bytes], file_name: str
+) -> ReconcileOutcome:
     """Settle a sent batch's payments from the bank's result file; see the module's docstring."""
     batch = _locked_batch(batch_id)
     _require_payment_staff(by, batch, marking=True)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from portal.access import require_write_scope
 from portal.audit import audit_record
+from portal.models import User
 from training.models import Claim, SubsidyRule
 
 #: What a new version may change: what the rule pays or allows, its name and its end.
@@ -27,7 +28,7 @@ MATCHING = ("kind", "level", "program_type", "district", "title", "locally_train
 EDITABLE = VERSIONED + MATCHING
 
 
-def _require_rule_editor(by) -> None:
+def _require_rule_editor(by: User | None) -> None:
     """The city union edits the rules (portal/roles.py gives everyone else view only)."""
     message = _("Only the city union changes subsidy rules.")
     require_write_scope(by, None, message=message)
@@ -87,7 +88,7 @@ def _save(rule: SubsidyRule) -> None:
     rule.save()
 
 
-def _audit(by, rule: SubsidyRule, action: str, before: dict, after: dict, **extra) -> None:
+def _audit(by: User | None, rule: SubsidyRule, action: str, before: dict, after: dict, **extra) -> None:
     audit_record(
         actor=by,
         action=f"rule.{action}",
@@ -104,7 +105,7 @@ def _audit(by, rule: SubsidyRule, action: str, before: dict, after: dict, **extr
 
 
 @transaction.atomic
-def rule_create(*, by, values: dict) -> SubsidyRule:
+def rule_create(*, by: User | None, values: dict) -> SubsidyRule:
     """A new rule (version 1); its audit event lists the values it starts with."""
     _require_rule_editor(by)
     rule = SubsidyRule()
@@ -116,7 +117,9 @@ def rule_create(*, by, values: dict) -> SubsidyRule:
 
 
 @transaction.atomic
-def rule_revise(*, by, rule_id: int, changes: dict, valid_from: datetime.date | None = None) -> SubsidyRule:
+def rule_revise(
+    *, by: User | None, rule_id: int, changes: dict, valid_from: datetime.date | None = None
+) -> SubsidyRule:
     """Change a rule: in place while no claim used it, else a new version from ``valid_from``.
 
     Returns the rule as it now stands (the corrected one, or the new version). The new version copies the

@@ -1,19 +1,13 @@
-"""Admin of mediation: committees with their members, cases with their timeline and workflow steps.
+"""Admin of dispute cases: their timeline, and the workflow steps that are the services' forms.
 
-Scoped like every admin (portal/admin/mixins.py), applicants' ID numbers masked, and every write a
-service call: a case is added through case_apply and moves only through the step pages, which are
-the services' forms. A POST that fails anywhere (the form, an inline, a service) leaves nothing.
+Applicants' ID numbers are masked; a case is added through case_apply and moves only through the step
+pages. A POST that fails anywhere (the form, an inline, a service) leaves nothing.
 """
-
-from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Count
-from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -25,186 +19,17 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from mediation import deadlines, selectors, services
+from mediation.filters import DisputeCaseFilterSet
 from mediation.forms import STEP_FORMS, DateInput, steps_for
 from mediation.importers.case import DisputeCaseImporter
-from mediation.models import CaseEvent, CommitteeMember, DisputeCase, MediationCommittee
+from mediation.models import CaseEvent, DisputeCase
 from mediation.resources import DisputeCaseResource
-from mediation.services.committees import members_check
-from portal.access import Action, can_access
 from portal.admin.bigtable import BigTableAdmin
-from portal.admin.filters import ScopedDistrictFilter
+from portal.admin.filters import filterset_filters
 from portal.admin.importexport import ImportExportMixin
-from portal.admin.mixins import ServiceAdminMixin, ServiceModelForm
+from portal.admin.inlines import ReadOnlyInline
+from portal.admin.mixins import AllOrNothingMixin, ServiceAdminMixin, ServiceModelForm, add_service_errors
 from workers.models import Worker
-
-
-class AllOrNothingMixin:
-    """A POST that does not succeed (a form, an inline, or a service refused) leaves nothing behind.
-
-    ServiceModelForm calls its service while the form is validated, before the admin validates the
-    inlines; without this, a committee could be saved while the page shows its members' errors.
-    """
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        with transaction.atomic():
-            response = super().changeform_view(request, object_id, form_url, extra_context)
-            if request.method == "POST" and not _succeeded(response):
-                transaction.set_rollback(True)
-        return response
-
-
-def _succeeded(response) -> bool:
-    # A saved form redirects; one saved in a popup (the "+" beside a field) answers with popup_response.
-    return response.status_code == 302 or "popup_response" in str(getattr(response, "template_name", ""))
-
-
-class StandingFilter(admin.SimpleListFilter):
-    title = _("exists today")
-    parameter_name = "standing"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Yes")), ("no", _("No (dissolved or not yet established)"))]
-
-    def queryset(self, request, queryset):
-        standing = selectors.committee_exists_on_q(timezone.localdate())
-        if self.value() == "yes":
-            return queryset.filter(standing)
-        if self.value() == "no":
-            return queryset.exclude(standing)
-        return queryset
-
-
-# --- Committees ------------------------------------------------------------------------------------------
-
-
-class MemberFormSet(BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        try:
-            members_check(self.members())
-        except ValidationError as exc:
-            raise ValidationError(exc.messages) from None
-
-    def members(self) -> list[dict]:
-        return [
-            form.cleaned_data
-            for form in self.forms
-            if getattr(form, "cleaned_data", None) and not form.cleaned_data.get("DELETE")
-        ]
-
-
-class CommitteeMemberInline(admin.TabularInline):
-    model = CommitteeMember
-    formset = MemberFormSet
-    fields = ["name", "role", "union_member"]
-    extra = 1
-
-    def has_add_permission(self, request, obj=None):
-        return obj is None or can_access(request.user, obj, Action.CHANGE)
-
-    def has_change_permission(self, request, obj=None):
-        return obj is None or can_access(request.user, obj, Action.CHANGE)
-
-    def has_delete_permission(self, request, obj=None):
-        return self.has_change_permission(request, obj)
-
-
-class CommitteeForm(ServiceModelForm):
-    dissolve_on = forms.DateField(
-        label=_("dissolved on"),
-        required=False,
-        widget=DateInput(),
-        help_text=_("Fill in to record that the committee was dissolved; it no longer exists from that day."),
-    )
-
-    class Meta:
-        model = MediationCommittee
-        fields = ["kind", "name", "enterprise", "district", "established_on", "note"]
-        widgets = {"established_on": DateInput()}
-        help_texts = {"district": _("For an enterprise committee, leave empty: the enterprise's district.")}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "district" in self.fields:
-            self.fields["district"].required = False
-
-    def call_service(self, user, data, instance):
-        if instance.pk is None:
-            enterprise = data.get("enterprise")
-            district = data.get("district")
-            return services.committee_establish(
-                by=user,
-                kind=data["kind"],
-                name=data["name"],
-                established_on=data["established_on"],
-                enterprise_id=enterprise.pk if enterprise else None,
-                district_id=district.pk if district else None,
-                note=data.get("note") or "",
-            )
-        committee = services.committee_update(
-            by=user, committee_id=instance.pk, name=data["name"], note=data.get("note") or ""
-        )
-        if data.get("dissolve_on"):
-            committee = services.committee_dissolve(
-                by=user, committee_id=instance.pk, dissolved_on=data["dissolve_on"]
-            )
-        return committee
-
-
-@admin.register(MediationCommittee)
-class MediationCommitteeAdmin(AllOrNothingMixin, ServiceAdminMixin, admin.ModelAdmin):
-    form = CommitteeForm
-    list_display = [
-        "name",
-        "kind",
-        "enterprise",
-        "district",
-        "established_on",
-        "dissolved_on",
-        "member_count",
-    ]
-    list_select_related = ["enterprise", "district"]
-    list_filter = [ScopedDistrictFilter, "kind", StandingFilter]
-    search_fields = ["^name"]
-    search_help_text = _("The beginning of the committee's name.")
-    autocomplete_fields = ["enterprise"]
-    inlines = [CommitteeMemberInline]
-    show_full_result_count = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(member_count=Count("members"))
-
-    @admin.display(description=_("members"))
-    def member_count(self, obj):
-        return obj.member_count
-
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return CommitteeForm.Meta.fields
-        return [
-            "kind", "name", "enterprise", "district", "established_on",
-            "dissolved_on" if obj.dissolved_on else "dissolve_on", "note",
-        ]  # fmt: skip
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return []
-        fixed = ["kind", "enterprise", "district", "established_on"]
-        return [*fixed, "dissolved_on"] if obj.dissolved_on else fixed
-
-    def save_related(self, request, form, formsets, change):
-        for formset in formsets:
-            if isinstance(formset, MemberFormSet):
-                services.committee_members_replace(
-                    by=request.user, committee_id=form.instance.pk, members=formset.members()
-                )
-        super().save_related(request, form, formsets, change)
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # cases and the committee-rate history refer to it: dissolve it instead
-
-
-# --- Cases ---------------------------------------------------------------------------------------------
 
 
 class DeadlineFilter(admin.SimpleListFilter):
@@ -228,12 +53,10 @@ class DeadlineFilter(admin.SimpleListFilter):
         return queryset.filter(condition) if condition is not None else queryset
 
 
-class CaseEventInline(admin.TabularInline):
+class CaseEventInline(ReadOnlyInline):
     model = CaseEvent
     fields = ["occurred_on", "event_type", "text", "due_on", "internal", "by", "document"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     ordering = ["occurred_on", "id"]
     verbose_name_plural = _("timeline")
 
@@ -247,12 +70,6 @@ class CaseEventInline(admin.TabularInline):
         return format_html(
             '<a href="{}">{}</a>', reverse("private-file", args=[event.file.name]), gettext("Download")
         )
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class CaseAddForm(ServiceModelForm):
@@ -332,7 +149,10 @@ class DisputeCaseAdmin(AllOrNothingMixin, ImportExportMixin, ServiceAdminMixin, 
         "deadline", "applicant_names",
     ]  # fmt: skip
     list_select_related = ["enterprise", "district"]
-    list_filter = [ScopedDistrictFilter, "dispute_type", "source", "status", DeadlineFilter]
+    list_filter = [
+        *filterset_filters(DisputeCaseFilterSet, "district", "dispute_type", "source", "status"),
+        DeadlineFilter,  # one choice of three, where the FilterSet has three flags (open, due_soon, overdue)
+    ]
     search_fields = ["=number", "=external_reference"]
     search_help_text = _("The full case number, or the transferring body's reference.")
     autocomplete_fields = ["enterprise", "committee"]
@@ -421,7 +241,7 @@ class DisputeCaseAdmin(AllOrNothingMixin, ImportExportMixin, ServiceAdminMixin, 
             try:
                 form.service(case_id=case.pk, by=request.user, **form.kwargs())
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             except PermissionDenied as exc:
                 form.add_error(None, str(exc) or gettext("You may not change this record."))
             else:
@@ -442,11 +262,3 @@ class DisputeCaseAdmin(AllOrNothingMixin, ImportExportMixin, ServiceAdminMixin, 
 
     def has_delete_permission(self, request, obj=None):
         return False  # a case is withdrawn or rejected, never deleted
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)

@@ -1,4 +1,4 @@
-"""The dashboards' read model: one period's snapshot shaped into cards, a district comparison and a trend.
+"""The board: one period's snapshot shaped into cards, a district comparison and a trend.
 
 Everything here reads snapshots (runs, values, targets), never raw rows, in a fixed number of queries
 whatever the size of the city: the newest runs of the trend's periods (one query), the shown run's
@@ -8,211 +8,33 @@ values (one). Ranks, averages, changes and lights are worked out in Python over 
 
 from __future__ import annotations
 
-import datetime
-import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.cache import cache
-from django.db.models import Count, Max, Q
+from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from indicators.choices import Kind, Light, PeriodKind, RunStatus, Unit
+from indicators.choices import Kind, Light, Unit
+from indicators.dashboards.formatting import UNIT_SHORT, format_change, format_value
+from indicators.dashboards.periods import trend_periods
 from indicators.definitions import INDICATORS, Indicator
 from indicators.models import IndicatorRun, IndicatorValue, Target
 from indicators.periods import Period
 from indicators.selectors import comparable_target, latest_runs, light
 
-#: How many periods of the shown kind the trend chart covers (the shown one and those before it).
-TREND_LENGTH = 8
 #: The indicator the comparison and trend charts show when none is chosen: a rate compares fairly.
 DEFAULT_INDICATOR = "high_skill_ratio"
-#: How far back the period selector offers periods without a snapshot (so staff can see the gap).
-SELECTOR_YEARS = 3
 
 #: More districts sharing the best value than this are counted, not named.
 MAX_BEST_NAMED = 3
 
 LIGHT_ICONS = {Light.GREEN: "✓", Light.AMBER: "!", Light.RED: "✕", Light.NONE: "–"}
 
-UNIT_SHORT = {
-    Unit.COUNT: gettext_lazy("people or items"),
-    Unit.PERCENT: "%",
-    Unit.YUAN: gettext_lazy("yuan"),
-}
-
-
-# --- Periods --------------------------------------------------------------------------------------------
-
-
-def period_label(period: Period) -> str:
-    if period.kind == PeriodKind.YEAR:
-        return _("%(year)s (year)") % {"year": period.start.year}
-    if period.kind == PeriodKind.QUARTER:
-        return _("Q%(quarter)s %(year)s") % {
-            "quarter": (period.start.month + 2) // 3,
-            "year": period.start.year,
-        }
-    return _("%(year)s-%(month)s (month)") % {"year": period.start.year, "month": f"{period.start.month:02d}"}
-
-
-def following(period: Period) -> Period:
-    return Period.containing(period.end + datetime.timedelta(days=1), period.kind)
-
-
-def trend_periods(period: Period, length: int = TREND_LENGTH) -> list[Period]:
-    """The shown period and the ``length - 1`` periods of its kind before it, oldest first."""
-    periods = [period]
-    while len(periods) < length:
-        periods.append(periods[-1].previous())
-    return periods[::-1]
-
-
-def periods_with_snapshots(version: str | None = None) -> set[str]:
-    """Codes of every period that has a successful run (one query on the run index; cached per version)."""
-    key = f"indicators:periods:{version}" if version is not None else None
-    found = cache.get(key) if key else None
-    if found is None:
-        found = set(
-            IndicatorRun.objects.filter(status=RunStatus.SUCCEEDED)
-            .order_by()
-            .values_list("period", flat=True)
-            .distinct()
-        )
-        if key:
-            cache.set(key, found, BOARD_CACHE_SECONDS)
-    return found
-
-
-# --- The dashboards' cache ---------------------------------------------------------------------------------
-# A dashboard shows snapshots, which change only when a run succeeds, and targets, which staff edit. So a
-# rendered board is cached under a key that names the newest successful run and the targets' version
-# (bumped by indicators.signals on every save or delete of a target); anything else that varies the
-# board (period, indicator, district, the viewer's district and rights, language, today's date) is in the
-# key too. The expiry is only a safety net. Without Redis the cache is per process (locmem).
-
-BOARD_CACHE_SECONDS = 300
-TARGETS_VERSION_KEY = "indicators:targets-version"
-
-
-def snapshot_version() -> str:
-    """Changes whenever a run succeeds (or a run is deleted): the number of successful runs and the time
-    the last one finished, in one aggregate over the run table (thousands of rows, not millions). Not the
-    newest id: a run started earlier may finish later."""
-    found = IndicatorRun.objects.filter(status=RunStatus.SUCCEEDED).aggregate(
-        n=Count("pk"), last=Max("finished_at")
-    )
-    return f"{found['n']}-{found['last'].timestamp() if found['last'] else 0}"
-
-
-def targets_version() -> int:
-    return cache.get(TARGETS_VERSION_KEY) or 0
-
-
-def targets_changed() -> None:
-    cache.set(TARGETS_VERSION_KEY, time.time_ns(), None)
-
 
 def chosen_indicator(code: str | None) -> Indicator:
     """The indicator a board shows: the one asked for, else the default one."""
     definition = INDICATORS.get(code or "") or INDICATORS.get(DEFAULT_INDICATOR)
     return definition if definition is not None else next(iter(INDICATORS.values()))
-
-
-def default_period(available: set[str], today: datetime.date) -> Period:
-    """The newest quarter with figures up to this one; else the newest period with any; else this quarter."""
-    this_quarter = Period.containing(today, PeriodKind.QUARTER)
-    parsed = []
-    for code in available:
-        try:
-            parsed.append(Period.parse(code))
-        except ValueError:
-            continue
-    quarters = [p for p in parsed if p.kind == PeriodKind.QUARTER and p.end <= this_quarter.end]
-    if quarters:
-        return max(quarters, key=lambda p: p.end)
-    past = [p for p in parsed if p.start <= today]
-    if past:
-        return max(past, key=lambda p: (p.end, p.kind == PeriodKind.QUARTER))
-    return this_quarter
-
-
-@dataclass(frozen=True)
-class PeriodOption:
-    code: str
-    label: str
-    has_data: bool
-    selected: bool
-
-
-@dataclass(frozen=True)
-class PeriodGroup:
-    label: str
-    options: list[PeriodOption]
-
-
-def period_groups(available: set[str], today: datetime.date, selected: Period) -> list[PeriodGroup]:
-    """The selector's options by kind, newest first: recent periods up to today, and every period with
-    figures; a period without figures says so, so nobody wonders why it is empty."""
-    codes = set(available) | {selected.code}
-    for kind in (PeriodKind.YEAR, PeriodKind.QUARTER, PeriodKind.MONTH):
-        period = Period.containing(today, kind)
-        while period.start.year > today.year - SELECTOR_YEARS:
-            codes.add(period.code)
-            period = period.previous()
-    by_kind: dict[str, list[Period]] = {k: [] for k in PeriodKind.values}
-    for code in codes:
-        try:
-            period = Period.parse(code)
-        except ValueError:
-            continue
-        by_kind[period.kind].append(period)
-    groups = []
-    for kind in (PeriodKind.QUARTER, PeriodKind.MONTH, PeriodKind.YEAR):
-        options = []
-        for period in sorted(by_kind[kind], key=lambda p: p.start, reverse=True):
-            label = period_label(period)
-            if period.code not in available:
-                label = _("%(period)s, no figures") % {"period": label}
-            options.append(
-                PeriodOption(period.code, label, period.code in available, period.code == selected.code)
-            )
-        groups.append(PeriodGroup(str(PeriodKind(kind).label), options))
-    return groups
-
-
-# --- Numbers --------------------------------------------------------------------------------------------
-
-
-def format_value(value: Decimal | None, unit: str) -> str:
-    """Grouped with commas whatever the language, as Chinese statistical reports write them."""
-    if value is None:
-        return "—"
-    if unit == Unit.PERCENT:
-        return f"{value:,.1f}"
-    if unit == Unit.YUAN:
-        return f"{value:,.2f}"
-    if value == value.to_integral_value():
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
-
-
-def format_change(change: Decimal | None, unit: str) -> str:
-    if change is None:
-        return "—"
-    text = format_value(abs(change), unit)
-    sign = "+" if change > 0 else "−" if change < 0 else "±"
-    if unit == Unit.PERCENT:
-        return _("%(sign)s%(number)s percentage points") % {"sign": sign, "number": text}
-    return f"{sign}{text}"
-
-
-def as_float(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-# --- The board ------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -278,10 +100,6 @@ class Card:
     @property
     def target_display(self) -> str:
         return self.display("target")
-
-    @property
-    def previous_display(self) -> str:
-        return self.display("previous")
 
     @property
     def change_display(self) -> str:
@@ -551,52 +369,3 @@ def board_for(
             )
         )
     return board
-
-
-# --- Chart data (rendered with json_script; static/js/dashboard.js draws it) ----------------------------
-
-
-def comparison_chart(board: Board) -> dict:
-    unit = board.indicator.unit
-    return {
-        "kind": "bars",
-        "title": _("%(indicator)s by district, %(period)s")
-        % {"indicator": board.indicator.name, "period": board.period.code},
-        "unit": str(UNIT_SHORT.get(unit, "")),
-        "decimals": 1 if unit == Unit.PERCENT else 2 if unit == Unit.YUAN else 0,
-        "categories": [row.name for row in board.comparison],
-        "values": [as_float(row.value) for row in board.comparison],
-        "highlight": next((i for i, row in enumerate(board.comparison) if row.highlighted), None),
-        "highlightName": _("highlighted: your district")
-        if board.district is None
-        else _("highlighted: this district"),
-        "reference": (
-            {"name": board.reference_name, "value": as_float(board.comparison_reference)}
-            if board.comparison_reference is not None
-            else None
-        ),
-        "target": (
-            {"name": _("City target"), "value": as_float(board.comparison_target)}
-            if board.comparison_target is not None
-            else None
-        ),
-        "seriesName": str(board.indicator.name),
-    }
-
-
-def trend_chart(board: Board) -> dict:
-    unit = board.indicator.unit
-    series = [{"name": board.area_name, "values": [as_float(r.value) for r in board.trend]}]
-    if board.district is not None:
-        series.append({"name": board.reference_name, "values": [as_float(r.reference) for r in board.trend]})
-    targets = [as_float(r.target) for r in board.trend]
-    return {
-        "kind": "lines",
-        "title": _("%(indicator)s, the last %(count)s periods")
-        % {"indicator": board.indicator.name, "count": len(board.trend)},
-        "unit": str(UNIT_SHORT.get(unit, "")),
-        "decimals": 1 if unit == Unit.PERCENT else 2 if unit == Unit.YUAN else 0,
-        "categories": [r.label for r in board.trend],
-        "series": series,
-        "target": {"name": _("Target"), "values": targets} if any(t is not None for t in targets) else None,
-    }
