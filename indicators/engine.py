@@ -27,7 +27,7 @@ from indicators.models import EnterpriseFigure, IndicatorRun, IndicatorValue
 from indicators.periods import Period
 from indicators.sources import SOURCES, Counts
 from portal.leases import Namespace, lease_release, lease_try, lease_try_in_transaction
-from workers.models import District
+from portal.models import District
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from import_export import fields, resources, widgets
 
 from indicators.definitions import INDICATORS
 from indicators.models import Target
-from workers.models import District
+from portal.models import District
 
 
 class DistrictWidget(widgets.ForeignKeyWidget):

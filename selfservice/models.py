@@ -66,7 +66,7 @@ class BankAccountChange(models.Model):
         related_name="bank_account_changes",
     )
     # The worker's district when asking: clerks of that district confirm.
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     account = EncryptedTextField(_("new bank account"))
     bank_name = models.CharField(_("bank"), max_length=64, blank=True, default="", db_default="")
     bank_branch = models.CharField(_("bank branch"), max_length=128, blank=True, default="", db_default="")

@@ -14,11 +14,11 @@ from portal.admin.bigtable import BigTableAdmin
 from portal.admin.filters import InputFilter, ScopedDistrictFilter
 from portal.admin.importexport import ImportExportMixin
 from portal.admin.mixins import ScopedAdminMixin, ServiceAdminMixin, ServiceModelForm
+from portal.models import District
 from workers import resources, services
 from workers.models import (
     CraftsmanAward,
     CraftsmanTitle,
-    District,
     Employment,
     Enterprise,
     SkillCertificate,

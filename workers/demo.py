@@ -2,9 +2,10 @@
 
 import datetime
 
+from portal.models import District
 from workers import services
 from workers.choices import Nomination, SkillLevel
-from workers.models import CraftsmanTitle, District, Enterprise, SkillCertificate, Worker
+from workers.models import CraftsmanTitle, Enterprise, SkillCertificate, Worker
 
 D = datetime.date
 

@@ -348,7 +348,7 @@ def enterprises_generate(ctx: SeedContext) -> None:
     firm_counts = [max(1, round(n / WORKERS_PER_ENTERPRISE)) if n else 0 for n in worker_counts]
     first_id = ctx.writer.reserve_ids(Enterprise, sum(firm_counts))
     as_of = ctx.as_of.toordinal()
-    names = {d.code: d.name for d in apps.get_model("workers", "District").objects.all()}
+    names = {d.code: d.name for d in apps.get_model("portal", "District").objects.all()}
     mu = math.log(WORKERS_PER_ENTERPRISE) - SIZE_SIGMA**2 / 2
     stamp = ctx.timestamp
     fields = ("id", "name", "credit_code", "district_id", "address", "ownership", "above_scale",
@@ -1021,7 +1021,7 @@ def city_seed(
 ) -> dict:
     """Generate the synthetic city into an empty registry (or replace it with reset=True), in one transaction."""
     from portal.audit import audit_record
-    from workers.models import District
+    from portal.models import District
 
     steps = collect_steps() if steps is None else list(steps)
     models_ = list(dict.fromkeys(apps.get_model(label) for step in steps for label in step.models))

@@ -27,7 +27,7 @@ _CONCLUDED = [s.value for s in CONCLUDED_STATUSES]
 class DisputeCase(models.Model):
     # 北仑劳调〔2025〕0042号: district, year of receipt, sequence within both (mediation.numbering).
     number = models.CharField(_("case number"), max_length=40, unique=True)
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     year = models.PositiveSmallIntegerField(_("year"))
     sequence = models.PositiveIntegerField(_("sequence"))
     enterprise = models.ForeignKey(
@@ -238,7 +238,7 @@ class CaseEvent(models.Model):
 class CaseNumberCounter(models.Model):
     """The last sequence number given in a district and year; its row is locked while a number is drawn."""
 
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     year = models.PositiveSmallIntegerField(_("year"))
     last = models.PositiveIntegerField(_("last number given"), default=0)
 

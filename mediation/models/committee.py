@@ -22,7 +22,7 @@ class MediationCommittee(models.Model):
         related_name="mediation_committees",
     )
     # For an enterprise committee always the enterprise's district (the services keep it so).
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     established_on = models.DateField(_("established on"))
     # The first day it no longer exists; it exists on d when established_on <= d < dissolved_on.
     dissolved_on = models.DateField(_("dissolved on"), null=True, blank=True)

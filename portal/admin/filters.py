@@ -42,8 +42,7 @@ class ScopedDistrictFilter(admin.SimpleListFilter):
     parameter_name = "district"
 
     def lookups(self, request, model_admin):
-        # District is still a workers model (it moves to portal with the layout issue's model moves).
-        from workers.models import District
+        from portal.models import District
 
         scope = as_scope(request.user)
         districts = District.objects.all()

@@ -5,9 +5,8 @@ import pytest
 from portal.access import Action, Level, can_access, restrict, scope_for
 from portal.audit import audit_record
 from portal.choices import Role
-from portal.models import AuditEvent
+from portal.models import AuditEvent, District
 from tests.factories import UserFactory, district
-from workers.models import District
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from indicators import engine
 from indicators.models import IndicatorValue
 from indicators.periods import Period
 from portal.choices import Role
-from portal.models import AuditEvent, User
+from portal.models import AuditEvent, District, User
 from training import rules, synthetic
 from training.choices import BatchStatus, ClaimKind, ClaimStatus, EnrollmentStatus, PaymentStatus, ProgramType
 from training.models import (
@@ -33,7 +33,7 @@ from training.models import (
     TuitionDetail,
 )
 from workers import synthetic as city
-from workers.models import CraftsmanAward, CraftsmanTitle, District, Employment, Worker
+from workers.models import CraftsmanAward, CraftsmanTitle, Employment, Worker
 
 N = 3_000
 SEED = 11

@@ -11,11 +11,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 
-from portal.models import AuditEvent
+from portal.models import AuditEvent, District
 from tests.factories import UserFactory
 from workers import synthetic
 from workers.choices import SkillLevel
-from workers.models import CraftsmanAward, District, Employment, Enterprise, SkillCertificate, Worker
+from workers.models import CraftsmanAward, Employment, Enterprise, SkillCertificate, Worker
 from workers.services import worker_by_id_number
 from workers.skills import valid_on_q
 from workers.validators import (

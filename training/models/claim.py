@@ -30,7 +30,7 @@ class Claim(models.Model):
         "workers.Worker", verbose_name=_("worker"), on_delete=models.PROTECT, related_name="claims"
     )
     # The worker's district when the claim was submitted; money counts there.
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     amount = models.DecimalField(
         _("amount (yuan)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )

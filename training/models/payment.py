@@ -17,7 +17,7 @@ from training.choices import BatchStatus, PaymentStatus
 
 class PaymentBatch(models.Model):
     district = models.ForeignKey(
-        "workers.District",
+        "portal.District",
         verbose_name=_("district"),
         on_delete=models.PROTECT,
         null=True,

@@ -24,7 +24,7 @@ class TrainingProgram(models.Model):
         related_name="+",
     )
     provider_school = models.CharField(_("provider (school)"), max_length=200, blank=True)
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     occupation = models.CharField(_("occupation"), max_length=64, blank=True)
     target_level = models.PositiveSmallIntegerField(
         _("target level"), choices=SkillLevel.choices, null=True, blank=True
@@ -85,7 +85,7 @@ class Enrollment(models.Model):
         TrainingProgram, verbose_name=_("program"), on_delete=models.PROTECT, related_name="enrollments"
     )
     # The worker's district on the enrolment date: person-times count where the worker worked then.
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     enrolled_on = models.DateField(_("enrolled on"))
     status = models.CharField(
         _("status"), max_length=16, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ENROLLED
@@ -142,7 +142,7 @@ class Apprenticeship(models.Model):
     enterprise = models.ForeignKey(
         "workers.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT
     )
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     occupation = models.CharField(_("occupation"), max_length=64)
     skill_target = models.PositiveSmallIntegerField(_("skill target"), choices=SkillLevel.choices)
     starts_on = models.DateField(_("agreement starts"))

@@ -35,7 +35,7 @@ class SubsidyRule(models.Model):
         _("training type"), max_length=32, choices=ProgramType.choices, blank=True
     )
     district = models.ForeignKey(
-        "workers.District", verbose_name=_("district"), on_delete=models.PROTECT, null=True, blank=True
+        "portal.District", verbose_name=_("district"), on_delete=models.PROTECT, null=True, blank=True
     )
     title = models.ForeignKey(
         "workers.CraftsmanTitle",

@@ -2,14 +2,12 @@
 
 from workers.models.certificate import SkillCertificate
 from workers.models.craftsman import CraftsmanAward, CraftsmanTitle
-from workers.models.district import District
 from workers.models.enterprise import Enterprise
 from workers.models.worker import Employment, Worker
 
 __all__ = [
     "CraftsmanAward",
     "CraftsmanTitle",
-    "District",
     "Employment",
     "Enterprise",
     "SkillCertificate",

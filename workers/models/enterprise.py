@@ -13,7 +13,7 @@ class Enterprise(models.Model):
     credit_code = models.CharField(
         _("unified social credit code"), max_length=18, unique=True, validators=[validate_uscc]
     )
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     address = models.CharField(_("address"), max_length=255, blank=True)
     ownership = models.CharField(
         _("ownership"), max_length=16, choices=Ownership.choices, default=Ownership.NON_PUBLIC

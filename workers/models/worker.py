@@ -32,7 +32,7 @@ class Worker(models.Model):
     )
     # Always the current enterprise's district (worker_change_employment keeps it in sync).
     district = models.ForeignKey(
-        "workers.District", verbose_name=_("district"), on_delete=models.PROTECT, related_name="workers"
+        "portal.District", verbose_name=_("district"), on_delete=models.PROTECT, related_name="workers"
     )
     occupation = models.CharField(_("occupation"), max_length=64, blank=True)
     position = models.CharField(_("position"), max_length=64, blank=True)
@@ -97,7 +97,7 @@ class Employment(models.Model):
     enterprise = models.ForeignKey(
         "workers.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="+"
     )
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     position = models.CharField(_("position"), max_length=64, blank=True)
     started_on = models.DateField(_("from"))
     # The first day no longer employed there; employed on d means started_on <= d < ended_on.

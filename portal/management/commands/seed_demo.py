@@ -9,10 +9,10 @@ from portal.accounts.demo import demo_totp_device
 from portal.accounts.rights import requires_two_factor
 from portal.accounts.two_factor import secret_base32
 from portal.choices import Role
-from portal.models import User
+from portal.models import District, User
 from portal.roles import PAYMENT_STAFF, USER_ADMIN, sync_roles
 from workers.demo import demo_registry
-from workers.models import District, Worker
+from workers.models import Worker
 
 # Known passwords are fine on a laptop demo and nowhere else: the command refuses when DEBUG=0.
 DEMO_ACCOUNTS = [
