@@ -18,7 +18,6 @@ from mediation.choices import (
     DisputeType,
     EventType,
 )
-from portal.access import ScopedQuerySet
 from portal.uploads import RandomName
 
 _CONCLUDED = [s.value for s in CONCLUDED_STATUSES]
@@ -96,7 +95,6 @@ class DisputeCase(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
     # A worker sees the cases they applied in (one row per case and applicant: no duplicates).
     scope_worker_path = "applicants"
@@ -169,7 +167,6 @@ class CaseApplicant(models.Model):
         "workers.Worker", verbose_name=_("worker"), on_delete=models.PROTECT, related_name="case_links"
     )
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "case__district"
     scope_worker_path = "worker"
 
@@ -208,7 +205,6 @@ class CaseEvent(models.Model):
     # Staff-only notes; the applicants' timeline leaves them out.
     internal = models.BooleanField(_("internal (staff only)"), default=False)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "case__district"
     # Internal events carry no file (constraint below), so a worker reaching a file through this path
     # only ever reaches a document of their own case.

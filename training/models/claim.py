@@ -7,7 +7,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.access import ScopedQuerySet
 from portal.uploads import RandomName
 from training.choices import CLOSED_WITHOUT_PAYMENT, ClaimKind, ClaimStatus, Degree
 from workers.choices import SkillLevel
@@ -113,7 +112,6 @@ class Claim(models.Model):
     )
     note = models.CharField(_("note"), max_length=255, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
     scope_worker_path = "worker"
 
@@ -222,7 +220,6 @@ class TuitionDetail(models.Model):
     # another table, and this copy lets the database itself refuse one receipt behind two live claims.
     claim_live = models.BooleanField(_("claim still live"), default=True, db_default=True, editable=False)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "claim__district"
     scope_worker_path = "claim__worker"
 

@@ -4,7 +4,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.access import ScopedQuerySet
 from portal.text import clean_model_texts
 from training.choices import EnrollmentStatus, ProgramType
 from workers.choices import SkillLevel
@@ -33,7 +32,6 @@ class TrainingProgram(models.Model):
     ends_on = models.DateField(_("ends on"))
     capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
 
     class Meta:
@@ -100,7 +98,6 @@ class Enrollment(models.Model):
         related_name="+",
     )
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
     scope_worker_path = "worker"
 
@@ -157,7 +154,6 @@ class Apprenticeship(models.Model):
         related_name="+",
     )
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
     scope_worker_path = ("master", "apprentice")
 

@@ -7,7 +7,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.access import ScopedQuerySet
 from training.choices import ClaimKind, ProgramType
 from workers.choices import SkillLevel
 
@@ -82,7 +81,6 @@ class SubsidyRule(models.Model):
         related_name="replaced_by",
     )
 
-    objects = ScopedQuerySet.as_manager()
     scope_public_read = True
 
     class Meta:

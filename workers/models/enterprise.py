@@ -3,7 +3,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.access import ScopedQuerySet
 from workers.choices import Ownership, PilotLevel, SizeBand
 from workers.validators import validate_uscc
 
@@ -31,7 +30,6 @@ class Enterprise(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
 
     class Meta:

@@ -5,7 +5,6 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from portal.access import ScopedQuerySet
 from portal.fields import BlindIndexField, EncryptedTextField
 from portal.masking import mask_bank_account, mask_id_number, mask_phone
 from workers.choices import Education, Gender, SkillLevel
@@ -47,7 +46,6 @@ class Worker(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
     scope_worker_path = "pk"
 
@@ -103,7 +101,6 @@ class Employment(models.Model):
     # The first day no longer employed there; employed on d means started_on <= d < ended_on.
     ended_on = models.DateField(_("to"), null=True, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
     scope_worker_path = "worker"
 
