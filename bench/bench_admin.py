@@ -50,9 +50,9 @@ def run(url: str, args, *, seeded: bool) -> None:
     from django.test.utils import setup_test_environment
 
     from portal.choices import Role
-    from portal.models import User
+    from portal.models import District, User
     from portal.roles import sync_roles
-    from workers.models import District, Worker
+    from workers.models import Worker
 
     setup_test_environment()
     if not seeded:

@@ -46,12 +46,12 @@ def seed(count: int):
     from django.db import transaction
 
     from portal.choices import Role
-    from portal.models import User
+    from portal.models import District, User
     from seed.identifiers import demo_credit_code, demo_id_number
     from training.choices import ClaimKind, ClaimStatus
     from training.models import Claim, SubsidyRule
     from workers.choices import SkillLevel
-    from workers.models import District, Enterprise, SkillCertificate, Worker
+    from workers.models import Enterprise, SkillCertificate, Worker
 
     started = time.perf_counter()
     beilun = District.objects.get(code="330206")

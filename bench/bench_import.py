@@ -195,8 +195,9 @@ def write_excel_layout(rows: int, codes: list[str], path: Path) -> None:
 
 
 def register_enterprises(count: int) -> list[str]:
+    from portal.models import District
     from seed.identifiers import demo_credit_code
-    from workers.models import District, Enterprise
+    from workers.models import Enterprise
 
     districts = dict(District.objects.values_list("code", "id"))
     firms = [

@@ -63,8 +63,8 @@ def prepare_users() -> dict[str, str]:
     from django.test import Client, override_settings
 
     from portal.choices import Role
-    from portal.models import User
-    from workers.models import District, Worker
+    from portal.models import District, User
+    from workers.models import Worker
 
     call_command("setup_roles", verbosity=0)
     sessions = {}

@@ -376,7 +376,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SkillLevelEnum": "workers.choices.SkillLevel",
         "TitleLevelEnum": "workers.choices.TitleLevel",
-        "DistrictKindEnum": "workers.choices.DistrictKind",
+        "DistrictKindEnum": "portal.choices.DistrictKind",
         "ClaimKindEnum": "training.choices.ClaimKind",
         "ClaimStatusEnum": "training.choices.ClaimStatus",
         "EnrollmentStatusEnum": "training.choices.EnrollmentStatus",

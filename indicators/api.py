@@ -100,7 +100,7 @@ class IndicatorValueViewSet(viewsets.ViewSet):
         if district == "city":
             district_id = None
         elif district:
-            from workers.models import District
+            from portal.models import District
 
             district_id = District.objects.filter(code=district).values_list("pk", flat=True).first()
             if district_id is None:

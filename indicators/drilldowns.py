@@ -21,8 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from indicators.models import EnterpriseFigure, IndicatorRun
 from indicators.periods import Period
 from portal.access import restrict
+from portal.models import District
 from workers.choices import SizeBand
-from workers.models import District, Enterprise
+from workers.models import Enterprise
 
 #: Exports write at most this many rows (the lists are a district's, so this is rarely reached).
 EXPORT_LIMIT = 5000

@@ -27,8 +27,7 @@ from indicators.models import EnterpriseFigure, IndicatorRun, IndicatorValue
 from indicators.periods import Period
 from indicators.sources import SOURCES, Counts
 from portal.leases import Namespace, lease_release, lease_try, lease_try_in_transaction
-from portal.models import User
-from workers.models import District
+from portal.models import District, User
 
 log = logging.getLogger(__name__)
 

@@ -36,8 +36,8 @@ from indicators.drilldowns import (
 from indicators.periods import Period
 from indicators.selectors import latest_run
 from portal.access import scope_for
+from portal.models import District
 from portal.views import role_required, sees_dashboards
-from workers.models import District
 
 FORMATS = ("xlsx", "csv")
 NUMERIC = ("int", "percent", "decimal")

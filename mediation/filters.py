@@ -9,8 +9,8 @@ from mediation import deadlines
 from mediation.choices import TRANSFERRED_SOURCES, CaseSource, CaseStatus, CommitteeKind, DisputeType
 from mediation.models import DisputeCase, MediationCommittee
 from mediation.selectors import committee_exists_on_q
+from portal.models import District
 from workers.filters import IntegerFilter
-from workers.models import District
 
 
 def _district_filters():

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F
 
 from mediation.models import CaseNumberCounter
-from workers.models import District
+from portal.models import District
 
 _SUFFIXES = ("区", "县", "市")
 

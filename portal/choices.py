@@ -17,6 +17,12 @@ DISTRICT_ROLES = (Role.DISTRICT_STAFF, Role.DISTRICT_OFFICIAL)
 STAFF_ROLES = (Role.CITY_STAFF, Role.DISTRICT_STAFF)
 
 
+class DistrictKind(models.TextChoices):
+    DISTRICT = "district", _("District")
+    COUNTY = "county", _("County")
+    COUNTY_CITY = "county_city", _("County-level city")
+
+
 class JobStatus(models.TextChoices):
     PENDING = "pending", _("Waiting")
     RUNNING = "running", _("Running")

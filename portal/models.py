@@ -1,4 +1,5 @@
-"""The portal's user: a role, the district a district role is bound to, and (later) the worker record."""
+"""The shared base's models: the city's districts, the user (a role, the district a district role is bound
+to, the worker record), audit events and background jobs."""
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -8,13 +9,35 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit_labels import action_label
-from portal.choices import DISTRICT_ROLES, STAFF_ROLES, JobStatus, Role
+from portal.choices import DISTRICT_ROLES, STAFF_ROLES, DistrictKind, JobStatus, Role
+
+
+class District(models.Model):
+    """One of the city's county-level divisions (GB/T 2260 code); every fact row counts toward one."""
+
+    code = models.CharField(_("code"), max_length=6, unique=True)
+    name = models.CharField(_("name"), max_length=32, unique=True)
+    name_en = models.CharField(_("English name"), max_length=32)
+    kind = models.CharField(_("kind"), max_length=16, choices=DistrictKind.choices)
+
+    # Reference data everyone compares against: all may read, only city staff may change (portal/access.py).
+    scope_public_read = True
+
+    class Meta:
+        # The table keeps the name it had when the registry app owned the model (workers 0001).
+        db_table = "workers_district"
+        ordering = ["code"]
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.WORKER)
     district = models.ForeignKey(
-        "workers.District",
+        District,
         verbose_name=_("district"),
         on_delete=models.PROTECT,
         null=True,
@@ -94,7 +117,7 @@ class AuditEvent(models.Model):
     object_type = models.CharField(_("object type"), max_length=64, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     district = models.ForeignKey(
-        "workers.District",
+        District,
         verbose_name=_("district"),
         on_delete=models.PROTECT,
         null=True,
@@ -139,7 +162,7 @@ class Job(models.Model):
         User, verbose_name=_("started by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     district = models.ForeignKey(
-        "workers.District", verbose_name=_("district"), on_delete=models.PROTECT, null=True, blank=True
+        District, verbose_name=_("district"), on_delete=models.PROTECT, null=True, blank=True
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)

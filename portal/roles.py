@@ -21,7 +21,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         # Read only: accounts are created and changed by user administrators (the user_admin duty),
         # never by ordinary city staff (portal/accounts/rights.py).
         "portal.user": VIEW,
-        "workers.district": ("view", "change"),
+        "portal.district": ("view", "change"),
         "workers.enterprise": READ_WRITE,
         "workers.worker": READ_WRITE,
         "workers.employment": VIEW,
@@ -49,7 +49,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "django_celery_results.taskresult": VIEW,
     },
     Role.DISTRICT_STAFF: {
-        "workers.district": VIEW,
+        "portal.district": VIEW,
         "workers.enterprise": READ_WRITE,
         "workers.worker": READ_WRITE,
         "workers.employment": VIEW,
@@ -73,7 +73,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "portal.job": VIEW,
     },
     Role.DISTRICT_OFFICIAL: {
-        "workers.district": VIEW,
+        "portal.district": VIEW,
         "workers.enterprise": VIEW,
         "workers.worker": VIEW,
         "workers.employment": VIEW,

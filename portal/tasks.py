@@ -20,7 +20,7 @@ def health_probe() -> dict:
     """Read from the database inside the worker and report what it saw (stored as the task result)."""
     from django.db import connection
 
-    from workers.models import District
+    from portal.models import District
 
     return {"districts": District.objects.count(), "database": connection.vendor}
 

@@ -84,7 +84,7 @@ def city_seed(
 ) -> dict:
     """Generate the synthetic city into an empty registry (or replace it with reset=True), in one transaction."""
     from portal.audit import audit_record
-    from workers.models import District
+    from portal.models import District
 
     steps = STEPS if steps is None else list(steps)
     models_ = list(dict.fromkeys(apps.get_model(label) for step in steps for label in step.models))

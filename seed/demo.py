@@ -13,13 +13,13 @@ from django.contrib.auth.models import Group
 from portal.accounts.rights import requires_two_factor
 from portal.accounts.two_factor import secret_base32
 from portal.choices import Role
-from portal.models import User
+from portal.models import District, User
 from portal.roles import PAYMENT_STAFF, USER_ADMIN, sync_roles
 from seed.identifiers import demo_credit_code, demo_id_number
 from seed.totp import demo_totp_device
 from workers import services
 from workers.choices import Nomination, SkillLevel
-from workers.models import CraftsmanTitle, District, Enterprise, SkillCertificate, Worker
+from workers.models import CraftsmanTitle, Enterprise, SkillCertificate, Worker
 
 D = datetime.date
 

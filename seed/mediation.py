@@ -526,7 +526,8 @@ def from_registry(
     *, rng: random.Random, as_of: datetime.date, write=None, reserve_ids=None, **options
 ) -> MediationSeed:
     """The seed input from the enterprises and workers in the database (one pass over each table)."""
-    from workers.models import District, Enterprise
+    from portal.models import District
+    from workers.models import Enterprise
 
     writer = BulkCreateWriter()
     enterprises = [
@@ -555,7 +556,7 @@ def seed_step(ctx) -> None:
     Enterprise flags come from the registry step's plans; worker ids from one pass over the workers
     the registry step has just written (the seeder keeps no worker-to-enterprise map).
     """
-    from workers.models import District
+    from portal.models import District
 
     flags_union, flags_above = EnterprisePlan.UNION, EnterprisePlan.ABOVE_SCALE
     enterprises = [

@@ -147,7 +147,7 @@ def enterprises_generate(ctx: SeedContext) -> None:
     firm_counts = [max(1, round(n / WORKERS_PER_ENTERPRISE)) if n else 0 for n in worker_counts]
     first_id = ctx.writer.reserve_ids(Enterprise, sum(firm_counts))
     as_of = ctx.as_of.toordinal()
-    names = {d.code: d.name for d in apps.get_model("workers", "District").objects.all()}
+    names = {d.code: d.name for d in apps.get_model("portal", "District").objects.all()}
     mu = math.log(WORKERS_PER_ENTERPRISE) - SIZE_SIGMA**2 / 2
     stamp = ctx.timestamp
     fields = ("id", "name", "credit_code", "district_id", "address", "ownership", "above_scale",

@@ -437,7 +437,7 @@ def _hypergeometric(rng: random.Random, population: int, successes: int, draws: 
 
 def seed_from_registry(*, writer, as_of: datetime.date, batch_size: int) -> TrainingSeed:
     """The generator's input from what the registry holds (a few aggregate queries)."""
-    from workers.models import District
+    from portal.models import District
 
     t = _tables()
     year_start = datetime.date(as_of.year, 1, 1)

@@ -9,7 +9,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.access import ScopedQuerySet
 from portal.fields import EncryptedTextField
 from portal.masking import mask_bank_account
 
@@ -31,7 +30,6 @@ class ActivationCode(models.Model):
     # Set when a newer code replaces this one or the code is used: only the newest code ever works.
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "worker__district"
 
     class Meta:
@@ -66,7 +64,7 @@ class BankAccountChange(models.Model):
         related_name="bank_account_changes",
     )
     # The worker's district when asking: clerks of that district confirm.
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     account = EncryptedTextField(_("new bank account"))
     bank_name = models.CharField(_("bank"), max_length=64, blank=True, default="", db_default="")
     bank_branch = models.CharField(_("bank branch"), max_length=128, blank=True, default="", db_default="")
@@ -91,7 +89,6 @@ class BankAccountChange(models.Model):
     )
     reason = models.CharField(_("reason"), max_length=255, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
     scope_worker_path = "worker"
 

@@ -139,10 +139,14 @@ def _restore_reference_data():
     from django.contrib.auth.management import create_permissions
     from django.contrib.contenttypes.management import create_contenttypes
 
-    from workers.models import District
+    from portal.models import District
 
     if not District.objects.exists():
-        importlib.import_module("workers.migrations.0002_load_districts").load(apps, None)
+        # The ten divisions as workers' migration 0002 loads them (District has moved to portal since).
+        rows = importlib.import_module("workers.migrations.0002_load_districts").DISTRICTS
+        District.objects.bulk_create(
+            District(code=code, name=name, name_en=name_en, kind=kind) for code, name, name_en, kind in rows
+        )
     for app_config in apps.get_app_configs():
         create_contenttypes(app_config, verbosity=0)
         create_permissions(app_config, verbosity=0)
@@ -188,7 +192,7 @@ def _reference_data_after_flushes(request):
         request.getfixturevalue(
             "_django_db_helper"
         )  # pytest-django's own set-up, whatever the test asked for
-        from workers.models import District
+        from portal.models import District
 
         if not District.objects.exists():
             _restore_reference_data()

@@ -3,9 +3,8 @@
 import factory
 
 from portal.choices import Role
-from portal.models import User
+from portal.models import District, User
 from seed.identifiers import demo_credit_code, demo_id_number
-from workers.models import District
 
 
 def district(code: str) -> District:

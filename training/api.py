@@ -15,6 +15,7 @@ from portal.api.permissions import ChangeActionPermissions, ScopedModelPermissio
 from portal.api.serializers import MaskedField, ScopedPrimaryKeyRelatedField, ServiceInputSerializer
 from portal.api.viewsets import ServiceViewSet
 from portal.masking import mask_bank_account
+from portal.models import District
 from training import services
 from training.choices import ClaimKind, Degree, PaymentStatus, ProgramType
 from training.filters import (
@@ -36,7 +37,7 @@ from training.models import (
     TuitionDetail,
 )
 from workers.choices import SkillLevel
-from workers.models import CraftsmanAward, District, SkillCertificate, Worker
+from workers.models import CraftsmanAward, SkillCertificate, Worker
 
 # --- Permissions -----------------------------------------------------------------------------------------
 

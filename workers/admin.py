@@ -15,6 +15,7 @@ from portal.admin.filters import InputFilter, filterset_filter, filterset_filter
 from portal.admin.importexport import ImportExportMixin
 from portal.admin.inlines import ReadOnlyInline
 from portal.admin.mixins import ScopedAdminMixin, ServiceAdminMixin, ServiceModelForm
+from portal.models import District
 from workers import resources, services
 from workers.filters import (
     CraftsmanAwardFilterSet,
@@ -26,7 +27,6 @@ from workers.filters import (
 from workers.models import (
     CraftsmanAward,
     CraftsmanTitle,
-    District,
     Employment,
     Enterprise,
     SkillCertificate,

@@ -13,6 +13,7 @@ from portal.api.permissions import ChangeActionPermissions, ReadActionPermission
 from portal.api.serializers import MaskedField, ScopedPrimaryKeyRelatedField, ServiceInputSerializer
 from portal.api.viewsets import ScopedReadOnlyViewSet, ServiceViewSet
 from portal.masking import mask_bank_account, mask_id_number, mask_phone
+from portal.models import District
 from workers import services
 from workers.choices import Education, Nomination, Ownership, PilotLevel, SizeBand, SkillLevel
 from workers.filters import (
@@ -28,7 +29,6 @@ from workers.filters import (
 from workers.models import (
     CraftsmanAward,
     CraftsmanTitle,
-    District,
     Employment,
     Enterprise,
     SkillCertificate,

@@ -5,12 +5,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 
-class DistrictKind(models.TextChoices):
-    DISTRICT = "district", _("District")
-    COUNTY = "county", _("County")
-    COUNTY_CITY = "county_city", _("County-level city")
-
-
 class Ownership(models.TextChoices):
     NON_PUBLIC = "non_public", _("Non-public")
     PUBLIC = "public", _("Public")

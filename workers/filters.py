@@ -11,12 +11,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from portal.models import District
 from workers import validators
 from workers.choices import Education, Nomination, Ownership, PilotLevel, SizeBand, SkillLevel
 from workers.models import (
     CraftsmanAward,
     CraftsmanTitle,
-    District,
     Employment,
     Enterprise,
     SkillCertificate,

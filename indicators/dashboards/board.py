@@ -160,7 +160,7 @@ class TrendRow:
 @dataclass
 class Board:
     period: Period
-    district: object | None  # workers.District, or None for the whole city
+    district: object | None  # portal.District, or None for the whole city
     indicator: Indicator
     run: IndicatorRun | None = None
     previous_period: Period | None = None

@@ -48,7 +48,7 @@ class IndicatorValue(models.Model):
     run = models.ForeignKey(IndicatorRun, on_delete=models.CASCADE, related_name="values")
     indicator = models.CharField(_("indicator"), max_length=48)
     district = models.ForeignKey(
-        "workers.District", verbose_name=_("district"), on_delete=models.PROTECT, null=True, blank=True
+        "portal.District", verbose_name=_("district"), on_delete=models.PROTECT, null=True, blank=True
     )
     period = models.CharField(_("period"), max_length=8)
     numerator = models.DecimalField(_("numerator"), max_digits=18, decimal_places=2)
@@ -106,7 +106,7 @@ class EnterpriseFigure(models.Model):
         "workers.Enterprise", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     district = models.ForeignKey(
-        "workers.District", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+        "portal.District", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
     )
     employed = models.PositiveIntegerField(_("employed workers"))
     skilled = models.PositiveIntegerField(_("skilled workers"))

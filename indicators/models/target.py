@@ -9,7 +9,7 @@ class Target(models.Model):
     indicator = models.CharField(_("indicator"), max_length=48)
     year = models.PositiveSmallIntegerField(_("year"))
     district = models.ForeignKey(
-        "workers.District",
+        "portal.District",
         verbose_name=_("district"),
         on_delete=models.PROTECT,
         null=True,

@@ -26,12 +26,13 @@ from mediation.models import CaseApplicant, CaseEvent, DisputeCase
 from mediation.numbering import numbers_draw
 from mediation.resources import DisputeCaseResource
 from portal.masking import mask_id_number
+from portal.models import District
 from portal.spreadsheets.pipeline import NEW, SAME, Importer, Planned, RowError, action_label
 from portal.spreadsheets.seen import FirstSeen
 from workers import validators
 from workers.importers.lookups import EnterpriseCache, workers_by_hash
 from workers.importers.worker import CreditCodes, short_text
-from workers.models import District, Employment, Worker
+from workers.models import Employment, Worker
 
 MAX_APPLICANTS = 20
 _APPLICANT_SEPARATORS = re.compile(r"[、,，;；/\s]+")

@@ -18,7 +18,6 @@ from mediation.choices import (
     DisputeType,
     EventType,
 )
-from portal.access import ScopedQuerySet
 from portal.uploads import RandomName
 
 _CONCLUDED = [s.value for s in CONCLUDED_STATUSES]
@@ -27,7 +26,7 @@ _CONCLUDED = [s.value for s in CONCLUDED_STATUSES]
 class DisputeCase(models.Model):
     # 北仑劳调〔2025〕0042号: district, year of receipt, sequence within both (mediation.numbering).
     number = models.CharField(_("case number"), max_length=40, unique=True)
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     year = models.PositiveSmallIntegerField(_("year"))
     sequence = models.PositiveIntegerField(_("sequence"))
     enterprise = models.ForeignKey(
@@ -96,7 +95,6 @@ class DisputeCase(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
     # A worker sees the cases they applied in (one row per case and applicant: no duplicates).
     scope_worker_path = "applicants"
@@ -169,7 +167,6 @@ class CaseApplicant(models.Model):
         "workers.Worker", verbose_name=_("worker"), on_delete=models.PROTECT, related_name="case_links"
     )
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "case__district"
     scope_worker_path = "worker"
 
@@ -208,7 +205,6 @@ class CaseEvent(models.Model):
     # Staff-only notes; the applicants' timeline leaves them out.
     internal = models.BooleanField(_("internal (staff only)"), default=False)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "case__district"
     # Internal events carry no file (constraint below), so a worker reaching a file through this path
     # only ever reaches a document of their own case.
@@ -238,7 +234,7 @@ class CaseEvent(models.Model):
 class CaseNumberCounter(models.Model):
     """The last sequence number given in a district and year; its row is locked while a number is drawn."""
 
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     year = models.PositiveSmallIntegerField(_("year"))
     last = models.PositiveIntegerField(_("last number given"), default=0)
 

@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from mediation.choices import CommitteeKind, MemberRole
-from portal.access import ScopedQuerySet
 
 
 class MediationCommittee(models.Model):
@@ -22,7 +21,7 @@ class MediationCommittee(models.Model):
         related_name="mediation_committees",
     )
     # For an enterprise committee always the enterprise's district (the services keep it so).
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     established_on = models.DateField(_("established on"))
     # The first day it no longer exists; it exists on d when established_on <= d < dissolved_on.
     dissolved_on = models.DateField(_("dissolved on"), null=True, blank=True)
@@ -30,7 +29,6 @@ class MediationCommittee(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
 
     class Meta:
@@ -82,7 +80,6 @@ class CommitteeMember(models.Model):
     # Art. 10: worker members are union members or elected by the workers; the law asks which.
     union_member = models.BooleanField(_("union member"), default=False)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "committee__district"
 
     class Meta:

@@ -15,8 +15,8 @@ from mediation.services._common import day, require_staff
 from mediation.services._common import note as _note
 from mediation.services._common import text as _text
 from portal.audit import audit_record
-from portal.models import User
-from workers.models import District, Enterprise
+from portal.models import District, User
+from workers.models import Enterprise
 
 COMMITTEE_EDITABLE = {"name", "note"}
 

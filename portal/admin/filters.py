@@ -49,8 +49,7 @@ class InputFilter(admin.SimpleListFilter):
 
 def district_choices(user) -> list[tuple[str, str]]:
     """The districts the user may see, as (id, name) choices."""
-    # District is still a workers model (it moves to portal with the layout issue's model moves).
-    from workers.models import District
+    from portal.models import District
 
     scope = as_scope(user)
     districts = District.objects.all()

@@ -35,7 +35,7 @@ class ScopedAdminMixin:
         if db_field.name == self.scope_district_field:
             scope = as_scope(request.user)
             if not scope.is_city:
-                from workers.models import District
+                from portal.models import District
 
                 kwargs["queryset"] = District.objects.filter(pk=scope.district_id)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -41,7 +41,7 @@ def test_district_clerk_cannot_change_reference_data(client, beilun_clerk):
     login(client, beilun_clerk)
     beilun = district("330206")
     response = client.post(
-        f"/admin/workers/district/{beilun.pk}/change/",
+        f"/admin/portal/district/{beilun.pk}/change/",
         {"code": beilun.code, "name": "改名", "name_en": "x", "kind": beilun.kind},
     )
     assert response.status_code == 403

@@ -7,8 +7,8 @@ from rest_framework import exceptions
 from rest_framework.test import APIClient
 
 from portal.api.errors import exception_handler
+from portal.models import District
 from tests.conftest import api_key_for
-from workers.models import District
 
 
 @pytest.fixture

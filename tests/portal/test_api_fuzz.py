@@ -38,6 +38,7 @@ from mediation import services as mediation_services
 from mediation.choices import CaseSource, CommitteeKind, DisputeType, MemberRole
 from mediation.models import MediationCommittee
 from portal.choices import Role
+from portal.models import District
 from portal.roles import sync_roles
 from tests.conftest import _restore_reference_data, api_key_for
 from tests.factories import (
@@ -56,7 +57,6 @@ from workers.choices import SkillLevel
 from workers.models import (
     CraftsmanAward,
     CraftsmanTitle,
-    District,
     Enterprise,
     SkillCertificate,
     Worker,

@@ -30,20 +30,20 @@ def test_setup_roles_removes_a_permission_added_by_hand(db):
     official = Group.objects.get(name=Role.DISTRICT_OFFICIAL)
     official.permissions.add(Permission.objects.get(codename="change_district"))
     call_command("setup_roles", verbosity=0)
-    assert "workers.change_district" not in group_perms(Role.DISTRICT_OFFICIAL)
+    assert "portal.change_district" not in group_perms(Role.DISTRICT_OFFICIAL)
 
 
 def test_officials_only_view_and_clerks_get_admin_access(beilun_official, beilun_clerk, city_clerk):
-    assert beilun_official.has_perm("workers.view_district")
-    assert not beilun_official.has_perm("workers.change_district")
+    assert beilun_official.has_perm("portal.view_district")
+    assert not beilun_official.has_perm("portal.change_district")
     assert not beilun_official.is_staff
     assert beilun_clerk.is_staff and city_clerk.is_staff
-    assert city_clerk.has_perm("workers.change_district")
-    assert not beilun_clerk.has_perm("workers.change_district")
+    assert city_clerk.has_perm("portal.change_district")
+    assert not beilun_clerk.has_perm("portal.change_district")
 
 
 def test_changing_a_role_moves_the_user_to_the_new_group(beilun_official):
-    from workers.models import District
+    from portal.models import District
 
     beilun_official.role = Role.DISTRICT_STAFF
     beilun_official.district = District.objects.get(code="330206")

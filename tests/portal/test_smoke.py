@@ -1,4 +1,4 @@
-from workers.models import District
+from portal.models import District
 
 
 def test_the_ten_districts_are_loaded(db):

@@ -11,13 +11,13 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 
-from portal.models import AuditEvent
+from portal.models import AuditEvent, District
 from seed import city, registry
 from seed.steps import SeedContext
 from seed.writers import PostgresCopyWriter, Writer, writer_for
 from tests.factories import UserFactory
 from workers.choices import SkillLevel
-from workers.models import CraftsmanAward, District, Employment, Enterprise, SkillCertificate, Worker
+from workers.models import CraftsmanAward, Employment, Enterprise, SkillCertificate, Worker
 from workers.services import worker_by_id_number
 from workers.skills import valid_on_q
 from workers.validators import (

@@ -7,7 +7,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.access import ScopedQuerySet
 from portal.uploads import RandomName
 from training.choices import CLOSED_WITHOUT_PAYMENT, ClaimKind, ClaimStatus, Degree
 from workers.choices import SkillLevel
@@ -30,7 +29,7 @@ class Claim(models.Model):
         "workers.Worker", verbose_name=_("worker"), on_delete=models.PROTECT, related_name="claims"
     )
     # The worker's district when the claim was submitted; money counts there.
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     amount = models.DecimalField(
         _("amount (yuan)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
@@ -113,7 +112,6 @@ class Claim(models.Model):
     )
     note = models.CharField(_("note"), max_length=255, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
     scope_worker_path = "worker"
 
@@ -222,7 +220,6 @@ class TuitionDetail(models.Model):
     # another table, and this copy lets the database itself refuse one receipt behind two live claims.
     claim_live = models.BooleanField(_("claim still live"), default=True, db_default=True, editable=False)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "claim__district"
     scope_worker_path = "claim__worker"
 

@@ -9,7 +9,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.access import ScopedQuerySet
 from portal.fields import BlindIndexField, EncryptedTextField
 from portal.masking import mask_bank_account
 from training.choices import BatchStatus, PaymentStatus
@@ -17,7 +16,7 @@ from training.choices import BatchStatus, PaymentStatus
 
 class PaymentBatch(models.Model):
     district = models.ForeignKey(
-        "workers.District",
+        "portal.District",
         verbose_name=_("district"),
         on_delete=models.PROTECT,
         null=True,
@@ -45,7 +44,6 @@ class PaymentBatch(models.Model):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
 
     class Meta:
@@ -100,7 +98,6 @@ class Payment(models.Model):
         _("why the same account again"), max_length=255, blank=True, default="", db_default=""
     )
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "claim__district"
     scope_worker_path = "claim__worker"
 

@@ -4,7 +4,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.access import ScopedQuerySet
 from portal.text import clean_model_texts
 from training.choices import EnrollmentStatus, ProgramType
 from workers.choices import SkillLevel
@@ -24,7 +23,7 @@ class TrainingProgram(models.Model):
         related_name="+",
     )
     provider_school = models.CharField(_("provider (school)"), max_length=200, blank=True)
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     occupation = models.CharField(_("occupation"), max_length=64, blank=True)
     target_level = models.PositiveSmallIntegerField(
         _("target level"), choices=SkillLevel.choices, null=True, blank=True
@@ -33,7 +32,6 @@ class TrainingProgram(models.Model):
     ends_on = models.DateField(_("ends on"))
     capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
 
     class Meta:
@@ -85,7 +83,7 @@ class Enrollment(models.Model):
         TrainingProgram, verbose_name=_("program"), on_delete=models.PROTECT, related_name="enrollments"
     )
     # The worker's district on the enrolment date: person-times count where the worker worked then.
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     enrolled_on = models.DateField(_("enrolled on"))
     status = models.CharField(
         _("status"), max_length=16, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ENROLLED
@@ -100,7 +98,6 @@ class Enrollment(models.Model):
         related_name="+",
     )
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
     scope_worker_path = "worker"
 
@@ -142,7 +139,7 @@ class Apprenticeship(models.Model):
     enterprise = models.ForeignKey(
         "workers.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT
     )
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     occupation = models.CharField(_("occupation"), max_length=64)
     skill_target = models.PositiveSmallIntegerField(_("skill target"), choices=SkillLevel.choices)
     starts_on = models.DateField(_("agreement starts"))
@@ -157,7 +154,6 @@ class Apprenticeship(models.Model):
         related_name="+",
     )
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
     scope_worker_path = ("master", "apprentice")
 

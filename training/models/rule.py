@@ -7,7 +7,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.access import ScopedQuerySet
 from training.choices import ClaimKind, ProgramType
 from workers.choices import SkillLevel
 
@@ -35,7 +34,7 @@ class SubsidyRule(models.Model):
         _("training type"), max_length=32, choices=ProgramType.choices, blank=True
     )
     district = models.ForeignKey(
-        "workers.District", verbose_name=_("district"), on_delete=models.PROTECT, null=True, blank=True
+        "portal.District", verbose_name=_("district"), on_delete=models.PROTECT, null=True, blank=True
     )
     title = models.ForeignKey(
         "workers.CraftsmanTitle",
@@ -82,7 +81,6 @@ class SubsidyRule(models.Model):
         related_name="replaced_by",
     )
 
-    objects = ScopedQuerySet.as_manager()
     scope_public_read = True
 
     class Meta:

@@ -7,8 +7,9 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from portal.models import District
 from workers.importers import cells
-from workers.models import District, Enterprise
+from workers.models import Enterprise
 
 
 class EnterpriseRef(NamedTuple):

@@ -2,7 +2,6 @@
 
 from workers.models.certificate import SkillCertificate
 from workers.models.craftsman import CraftsmanAward, CraftsmanTitle
-from workers.models.district import District
 from workers.models.enterprise import Enterprise
 from workers.models.worker import (
     Employment,
@@ -15,7 +14,6 @@ from workers.models.worker import (
 __all__ = [
     "CraftsmanAward",
     "CraftsmanTitle",
-    "District",
     "Employment",
     "Enterprise",
     "SkillCertificate",

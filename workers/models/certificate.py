@@ -4,7 +4,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.access import ScopedQuerySet
 from workers.choices import SkillLevel
 
 
@@ -20,7 +19,6 @@ class SkillCertificate(models.Model):
     revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
     revoke_reason = models.CharField(_("reason for revocation"), max_length=255, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "worker__district"
     scope_worker_path = "worker"
 

@@ -4,7 +4,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.access import ScopedQuerySet
 from workers.choices import Nomination, TalentTier, TitleLevel
 
 
@@ -15,7 +14,6 @@ class CraftsmanTitle(models.Model):
     description = models.TextField(_("description"), blank=True)
     active = models.BooleanField(_("awarded now"), default=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_public_read = True
 
     class Meta:
@@ -39,7 +37,6 @@ class CraftsmanAward(models.Model):
     nominated_by = models.CharField(_("nominated by"), max_length=16, choices=Nomination.choices)
     note = models.CharField(_("note"), max_length=255, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "worker__district"
     scope_worker_path = "worker"
 

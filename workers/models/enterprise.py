@@ -3,7 +3,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.access import ScopedQuerySet
 from workers.choices import Ownership, PilotLevel, SizeBand
 from workers.validators import validate_uscc
 
@@ -13,7 +12,7 @@ class Enterprise(models.Model):
     credit_code = models.CharField(
         _("unified social credit code"), max_length=18, unique=True, validators=[validate_uscc]
     )
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     address = models.CharField(_("address"), max_length=255, blank=True)
     ownership = models.CharField(
         _("ownership"), max_length=16, choices=Ownership.choices, default=Ownership.NON_PUBLIC
@@ -31,7 +30,6 @@ class Enterprise(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
 
     class Meta:

@@ -7,7 +7,6 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from portal.access import ScopedQuerySet
 from portal.fields import BlindIndexField, EncryptedTextField
 from portal.masking import mask_bank_account, mask_id_number, mask_phone
 from workers.choices import Education, Gender, SkillLevel
@@ -34,7 +33,7 @@ class Worker(models.Model):
     )
     # Always the current enterprise's district (worker_change_employment keeps it in sync).
     district = models.ForeignKey(
-        "workers.District", verbose_name=_("district"), on_delete=models.PROTECT, related_name="workers"
+        "portal.District", verbose_name=_("district"), on_delete=models.PROTECT, related_name="workers"
     )
     occupation = models.CharField(_("occupation"), max_length=64, blank=True)
     position = models.CharField(_("position"), max_length=64, blank=True)
@@ -49,7 +48,6 @@ class Worker(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = ScopedQuerySet.as_manager()
     scope_district_path = "district"
     scope_worker_path = "pk"
 
@@ -117,7 +115,7 @@ def employment_valid_on(
     return started_on <= day and (ended_on is None or ended_on > day)
 
 
-class EmploymentQuerySet(ScopedQuerySet):
+class EmploymentQuerySet(models.QuerySet):
     def valid_on(self, day: datetime.date):
         """The employments valid on ``day``."""
         return self.filter(employment_valid_on_q(day))
@@ -132,7 +130,7 @@ class Employment(models.Model):
     enterprise = models.ForeignKey(
         "workers.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="+"
     )
-    district = models.ForeignKey("workers.District", verbose_name=_("district"), on_delete=models.PROTECT)
+    district = models.ForeignKey("portal.District", verbose_name=_("district"), on_delete=models.PROTECT)
     position = models.CharField(_("position"), max_length=64, blank=True)
     started_on = models.DateField(_("from"))
     # The first day no longer employed there; employed on d means started_on <= d < ended_on.
