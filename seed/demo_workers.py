@@ -16,8 +16,6 @@ for what it wrote before), so running seed_demo again changes nothing.
 from __future__ import annotations
 
 import datetime
-import struct
-import zlib
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -26,6 +24,7 @@ from mediation import services as mediation_services
 from mediation.choices import OPEN_STATUSES, CaseSource, CommitteeKind, DisputeType
 from mediation.models import DisputeCase, MediationCommittee
 from portal.models import User
+from seed.receipts import receipt_png
 from training import services as training_services
 from training.choices import ClaimKind, Degree, ProgramType
 from training.models import Apprenticeship, Claim, Enrollment, TrainingProgram
@@ -48,21 +47,6 @@ CERTIFICATES = (
 TUITION = (("paid", 400, 4800), ("returned", 220, 4800), ("cancelled", 190, 1200), ("reviewed", 60, 4800),
            ("approved", 35, 600))  # fmt: skip
 INSTITUTION, MAJOR = "宁波大学", "机械设计制造及其自动化"
-
-
-def tiny_png(n: int) -> bytes:
-    """A valid 1×1 PNG whose colour is ``n``: a receipt scan small enough for a demo, one per claim."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    pixel = b"\x00" + bytes(((n * 97) % 256, (n * 57) % 256, (n * 31) % 256))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(pixel))
-        + chunk(b"IEND", b"")
-    )
 
 
 def _users() -> dict[str, User]:
@@ -145,8 +129,10 @@ def _claims(worker: Worker, today: datetime.date, users, certificates) -> bool:
     me, clerk, city = users["worker_zhang"], users["beilun_clerk"], users["city_clerk"]
     sender, reconciler = users["pay_sender"], users["pay_reconciler"]
     claims = {}
-    for n, (key, days, fee) in enumerate(TUITION):
-        receipt = SimpleUploadedFile(f"学费发票-{key}.png", tiny_png(n + 1), content_type="image/png")
+    for key, days, fee in TUITION:
+        receipt = SimpleUploadedFile(
+            f"学费发票-{key}.png", receipt_png(f"demo tuition {key}"), content_type="image/png"
+        )
         claims[key] = training_services.claim_submit(
             by=me, worker_id=worker.pk, kind=ClaimKind.TUITION, online=True,
             tuition={"degree": Degree.BACHELOR, "institution": INSTITUTION, "major": MAJOR,
