@@ -140,3 +140,19 @@ def test_the_payment_staff_have_a_batch_to_reconcile_and_one_to_send(demo, db):
 def test_running_seed_demo_again_changes_no_row_counts(demo, db):
     once, twice = demo
     assert {k: (once[k], twice[k]) for k in once if once[k] != twice[k]} == {}
+
+
+@pytest.mark.parametrize("today", ["2027-01-01", "2027-01-03", "2027-02-28", "2028-12-31"])
+def test_transferred_cases_fit_between_new_year_and_today_on_any_day(today):
+    import datetime
+
+    from seed.demo_city import TRANSFERRED_PLAN, _case_dates
+
+    today = datetime.date.fromisoformat(today)
+    for j, (cases, _rate) in enumerate(TRANSFERRED_PLAN):
+        for i in range(cases):
+            for late in (False, True):
+                received, accepted, started, concluded = _case_dates(today, i, cases, j, late)
+                assert (
+                    datetime.date(today.year, 1, 1) <= received <= accepted <= started <= concluded <= today
+                )
