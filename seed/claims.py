@@ -5,8 +5,9 @@ and a city-wide batch above the threshold, at most 3 skill subsidies a year, onc
 level, lower levels claimed before higher ones, a paid claim with exactly one PAID payment, a returned one
 with a RETURNED payment and perhaps a new pending one). While a kind lacks a status, its next claim takes
 it if the dates allow, so even a small city shows them all. Skill subsidies follow certificates, tuition
-a fee paid for a degree, craftsman awards the titles a rule pays for (Beilun's locally trained 浙江工匠:
-rare, so a small city may have none), stipends the master-apprentice agreements. Reviewers and approvers
+a fee paid for a degree (with its receipt: seed/receipts.py), craftsman awards the titles a rule pays
+for (Beilun's locally trained 浙江工匠: rare, so a small city may have none), stipends the
+master-apprentice agreements. Reviewers and approvers
 are synthetic staff accounts ("seed_<district code>_reviewer" …), created once, inactive and without a
 usable password; ``--reset`` keeps them. Batches, a few hundred rows, are written last.
 """
@@ -26,6 +27,7 @@ from django.conf import settings
 
 from portal import crypto
 from seed.draws import between, date_of, moment, weighted
+from seed.receipts import seed_receipt
 from seed.writers import DjangoWriter, IdBlocks
 from training.choices import (
     CLOSED_WITHOUT_PAYMENT,
@@ -139,7 +141,7 @@ CLAIM_FIELDS = (
     "approved_by_id", "paid_at", "closed_reason", "note",
 )  # fmt: skip
 TUITION_FIELDS = ("claim_id", "degree", "institution", "major", "tuition_paid", "paid_on", "relevant_to_job",
-                  "receipt", "receipt_name")  # fmt: skip
+                  "receipt", "receipt_name", "receipt_sha256", "claim_live")  # fmt: skip
 # The account an attempt went to is the worker's (plain here: the writer encrypts and hashes it).
 PAYMENT_FIELDS = ("batch_id", "claim_id", "amount", "status", "paid_at", "returned_at", "return_reason",
                   "bank_reference", "payee_name", "payee_account", "account_reconfirmed_at",
@@ -418,7 +420,10 @@ class Claims:
             moment(d["p"], PAY_MINUTE) if status == CS.PAID else None, reason, "",
         ))  # fmt: skip
         if tuition is not None:
-            self.out.add(TuitionDetail, TUITION_FIELDS, (claim_id, *tuition, True, "", ""))
+            # Its receipt, as claim_submit requires; a rejected or cancelled claim frees it (claim_live).
+            self.out.add(TuitionDetail, TUITION_FIELDS, (
+                claim_id, *tuition, True, *seed_receipt(claim_id), status not in CLOSED,
+            ))  # fmt: skip
         # Money goes through city-wide batches when the city approved it, else through the district's.
         batch_district = None if approver == staff.city_approver else district_id
         if "p" in d:

@@ -3,7 +3,9 @@
 The accounts: a city clerk, a Beilun clerk and official, a worker, two payment clerks (one sends a batch,
 the other reconciles it) and an account administrator, with published authenticator keys for those who
 need two-factor sign-in (seed/totp.py). The records: five enterprises and six workers with certificates
-and an award, written through the registry's services; then the indicators of recent periods.
+and an award, written through the registry's services; the demo worker's year and the payment office's
+work (seed/demo_workers.py); this year's headline figures as the report has them (seed/demo_city.py);
+targets for every indicator and district (seed/targets.py); then the indicators of recent periods.
 """
 
 import datetime
@@ -15,7 +17,10 @@ from portal.accounts.two_factor import secret_base32
 from portal.choices import Role
 from portal.models import District, User
 from portal.roles import PAYMENT_STAFF, USER_ADMIN, sync_roles
+from seed.demo_city import demo_committees, demo_skill_share, demo_transferred_cases
+from seed.demo_workers import demo_worker_story
 from seed.identifiers import demo_credit_code, demo_id_number
+from seed.targets import demo_targets
 from seed.totp import demo_totp_device
 from workers import services
 from workers.choices import Nomination, SkillLevel
@@ -195,22 +200,33 @@ def demo_periods(today: datetime.date):
     return periods
 
 
-def demo_indicators(today: datetime.date) -> None:
-    """Indicators of the demo periods that have none yet."""
+def demo_indicators(today: datetime.date, *, recompute: bool = False) -> None:
+    """Indicators of the demo periods that have none yet; of every demo period when ``recompute`` (the
+    demo has just added records, and an earlier seed_demo may have computed them without)."""
     from indicators import engine
     from indicators.selectors import latest_run
 
     for period in demo_periods(today):
-        if latest_run(period.code) is None:
+        if recompute or latest_run(period.code) is None:
             engine.compute_period(period)
 
 
 def demo_seed(today: datetime.date) -> list[tuple[str, str, str, str, str]]:
     """Everything seed_demo makes: the accounts (returned as demo_accounts returns them), the records,
-    the worker account linked to its worker, and the indicators."""
+    the worker account linked to its worker, the demo worker's year (seed/demo_workers.py), this year's
+    headline figures (seed/demo_city.py), the targets (seed/targets.py), and the indicators."""
     rows = demo_accounts()
     demo_registry()
     worker = Worker.objects.filter(name="张金达").first()
     User.objects.filter(username="worker_zhang").update(worker=worker)
-    demo_indicators(today)
+    names = [name for name, *_rest in ENTERPRISES]
+    demo_firms = sorted(
+        Enterprise.objects.filter(name__in=names).values_list("pk", "name"), key=lambda f: names.index(f[1])
+    )
+    added = demo_committees(today, first=[pk for pk, _name in demo_firms])
+    added += demo_worker_story(today, worker)
+    added += demo_transferred_cases(today)
+    added += demo_skill_share(today)
+    demo_targets(sorted({period.start.year for period in demo_periods(today)}))
+    demo_indicators(today, recompute=bool(added))
     return rows

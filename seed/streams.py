@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from django.db import connection
 
 
-def rows(sql: str, params: Sequence, size: int) -> Iterator[tuple]:
+def rows(sql: str, params: Sequence | Mapping, size: int) -> Iterator[tuple]:
     """A query's rows, fetched in chunks through a server-side cursor on PostgreSQL (memory stays flat)."""
     cursor = connection.chunked_cursor()
     try:

@@ -358,8 +358,28 @@ def _pay_days(year_start: int, as_of: int) -> list[int]:
     return days
 
 
-# A spell that covers at least one day of [year start, reference date]; employed on d: started_on <= d < ended_on.
-SPELL_IN_WINDOW = "started_on <= %s AND (ended_on IS NULL OR (ended_on > %s AND ended_on > started_on))"
+# The spells that cover at least one day of the window [year start, reference date]. Employed on a day is the
+# registry's rule, defined once in workers.models (employment_valid_on*: started_on <= d < ended_on); the
+# window needs its union over the days, which no single date expresses: a spell covers a day of the window
+# when it is the employment valid on the first day, or it began later in the window (and is not empty). The
+# ORM form (_employed_days) and the SQL form (the people stream) say the same, each from the shared rule.
+def _spell_in_window_sql() -> str:
+    """The SQL condition, with %(first)s and %(last)s, the window's first and last day."""
+    from workers.models import employment_valid_on_sql
+
+    return (
+        f"(({employment_valid_on_sql('', 'first')}) OR (started_on > %(first)s AND started_on <= %(last)s "
+        "AND (ended_on IS NULL OR ended_on > started_on)))"
+    )
+
+
+def _spell_in_window_q(first: datetime.date, last: datetime.date) -> Q:
+    from workers.models import employment_valid_on_q
+
+    return employment_valid_on_q(first) | (
+        Q(started_on__gt=first, started_on__lte=last)
+        & (Q(ended_on__isnull=True) | Q(ended_on__gt=F("started_on")))
+    )
 
 
 def _tables() -> dict[str, str]:
@@ -379,11 +399,7 @@ def _employed_days(year_start: datetime.date, as_of: datetime.date) -> int:
 
     after = as_of + datetime.timedelta(days=1)
     day = models.DateField()
-    in_window = (
-        Employment.objects.filter(started_on__lte=as_of)
-        .filter(Q(ended_on__isnull=True) | (Q(ended_on__gt=year_start) & Q(ended_on__gt=F("started_on"))))
-        .order_by()
-    )
+    in_window = Employment.objects.filter(_spell_in_window_q(year_start, as_of)).order_by()
     worked = ExpressionWrapper(
         Least(Coalesce("ended_on", Value(after, output_field=day)), Value(after, output_field=day))
         - Greatest("started_on", Value(year_start, output_field=day)),
@@ -505,8 +521,8 @@ class _Generator:
         spells = streams.ByWorker(
             streams.rows(
                 f"SELECT worker_id, district_id, enterprise_id, started_on, ended_on FROM {t['employment']} "  # noqa: S608
-                f"WHERE {SPELL_IN_WINDOW} ORDER BY worker_id, started_on, id",
-                [as_of, year_start],
+                f"WHERE {_spell_in_window_sql()} ORDER BY worker_id, started_on, id",
+                {"first": year_start, "last": as_of},
                 size,
             )
         )

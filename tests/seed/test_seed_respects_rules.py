@@ -10,6 +10,7 @@ their final status (a claim rejected later counts as rejected), the seed keeping
 """
 
 import datetime
+import hashlib
 import io
 import random
 
@@ -101,6 +102,11 @@ def _staff(ids) -> dict[int, User]:
 # --- Claims -------------------------------------------------------------------------------------------------
 
 
+def _sha256(field_file) -> str:
+    with field_file.open("rb") as stream:
+        return hashlib.sha256(stream.read()).hexdigest()
+
+
 def test_every_claim_passes_the_claim_rules(seeded, db):
     claims = list(
         Claim.objects.select_related("certificate", "award__title", "apprenticeship", "tuition").order_by(
@@ -140,18 +146,25 @@ def test_every_claim_passes_the_claim_rules(seeded, db):
                     violations.append((claim.pk, "subsidy occupation and level are not the certificate's"))
         elif claim.kind == ClaimKind.TUITION:
             detail = details[claim.pk]
-            refusal = _refusal(
-                rules.tuition_terms,
-                tuition_paid=detail.tuition_paid,
-                paid_on=detail.paid_on,
-                relevant_to_job=detail.relevant_to_job,
-            ) or _refusal(
-                rules.tuition_once,
-                worker_id=worker.pk,
-                institution=detail.institution,
-                paid_on=detail.paid_on,
-                tuition_paid=detail.tuition_paid,
+            refusal = (
+                _refusal(
+                    rules.tuition_terms,
+                    tuition_paid=detail.tuition_paid,
+                    paid_on=detail.paid_on,
+                    relevant_to_job=detail.relevant_to_job,
+                )
+                or _refusal(
+                    rules.tuition_once,
+                    worker_id=worker.pk,
+                    institution=detail.institution,
+                    paid_on=detail.paid_on,
+                    tuition_paid=detail.tuition_paid,
+                )
+                or _refusal(rules.receipt_once, receipt_sha256=detail.receipt_sha256)
             )
+            # claim_submit refuses a tuition claim without its receipt; the hash is the stored file's.
+            if not detail.receipt or detail.receipt_sha256 != _sha256(detail.receipt):
+                violations.append((claim.pk, "tuition claim without its receipt, or a hash not of its file"))
             if refusal is None:
                 rule, amount = rules.tuition_terms(
                     tuition_paid=detail.tuition_paid, paid_on=detail.paid_on, relevant_to_job=True
