@@ -31,9 +31,10 @@ from mediation import services as mediation_services
 from mediation.choices import CaseSource, CaseStatus, CommitteeKind, DisputeType, MemberRole
 from mediation.models import DisputeCase, MediationCommittee
 from mediation.selectors import committee_exists_on_q, transferred_q
+from portal.models import District
 from workers import services as worker_services
 from workers.choices import SkillLevel
-from workers.models import District, Employment, Enterprise, SkillCertificate, Worker
+from workers.models import Employment, Enterprise, SkillCertificate, Worker
 from workers.skills import valid_on_q
 
 D = datetime.timedelta

@@ -21,7 +21,8 @@ from indicators.choices import Unit
 from indicators.definitions import INDICATORS
 from indicators.models import Target
 from indicators.services import targets_save
-from workers.models import District, Worker
+from portal.models import District
+from workers.models import Worker
 
 REPORT_WORKERS = Decimal(3_500_000)
 #: Per current worker (counts, yuan) or the rate itself (per cent).

@@ -16,14 +16,14 @@ from indicators.periods import Period
 from indicators.selectors import latest_run
 from mediation.choices import OPEN_STATUSES
 from mediation.models import DisputeCase
-from portal.models import AuditEvent, User
+from portal.models import AuditEvent, District, User
 from seed import city
 from seed.demo import DEMO_ACCOUNTS
 from selfservice.models import BankAccountChange
 from training import rules
 from training.choices import BatchStatus, ClaimStatus, EnrollmentStatus, PaymentStatus
 from training.models import Apprenticeship, Claim, Enrollment, PaymentBatch
-from workers.models import District, SkillCertificate, Worker
+from workers.models import SkillCertificate, Worker
 
 N = 2_000  # as `make run` seeds it
 SEED = 3
