@@ -142,7 +142,10 @@ class Outcome:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: rows the write changed (new and updated): an unchanged row is not written
     written: int = 0
+    #: rows the write has been through so far, unchanged ones included (its progress)
+    processed: int = 0
     rejected: bool = False
     committed: bool = False
     errors: list[RowError] = field(default_factory=list)
@@ -258,11 +261,18 @@ def run_import(
     spool = tempfile.TemporaryFile() if write else None  # noqa: SIM115 (closed below)
     estimated = table.estimated_rows
 
-    def progress():
+    def progress(stage: str = "checking"):
         if on_progress is not None:
             total = max(estimated or 0, outcome.total)
             on_progress(
-                {"total": total, "checked": outcome.total, "bad": outcome.bad, "written": outcome.written}
+                {
+                    "stage": stage,
+                    "total": total,
+                    "checked": outcome.total,
+                    "bad": outcome.bad,
+                    "written": outcome.written,
+                    "processed": outcome.processed,
+                }
             )
 
     started = time.perf_counter()
@@ -353,8 +363,9 @@ def _write(importer: Importer, spool, outcome: Outcome, progress, job_id) -> Non
                 importer.write(planned)
                 for item in planned:
                     _count(outcome, item.action, +1)
-                outcome.written += len(planned)
-                progress()
+                outcome.written += sum(1 for item in planned if item.action != SAME)
+                outcome.processed += len(planned)
+                progress("writing")
             importer.finish()
             audit_record(
                 actor=importer.user,
