@@ -10,6 +10,16 @@ from portal.choices import JobStatus
 from portal.models import Job
 
 
+@pytest.fixture(autouse=True)
+def _language_back_to_the_default():
+    """A request in English leaves English active in this thread: later tests expect the default."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def job(db):
     return jobs.job_create(by=None, kind="test.kind", params={"n": 1})

@@ -16,6 +16,16 @@ URL = "/admin/workers/worker/import/"
 
 
 @pytest.fixture(autouse=True)
+def _language_back_to_the_default():
+    """A request in English leaves English active in this thread: later tests expect the default."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
