@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,6 +17,7 @@ from portal.choices import JobStatus
 from portal.jobs import job_read_progress
 from portal.models import Job
 from portal.paginator import EstimatedCountPaginator
+from portal.spreadsheets import IMPORTERS
 from portal.views import works_in_admin
 
 JOBS_PAGE_SIZE = 25
@@ -56,7 +58,18 @@ class JobView:
 
     @property
     def kind_label(self) -> str:
-        return str(KIND_LABELS.get(self.job.kind.split(".", 1)[0], self.job.kind))
+        """The kind of job and what it holds, such as "Import: 职工"."""
+        prefix, _dot, key = self.job.kind.partition(".")
+        label = str(KIND_LABELS.get(prefix, self.job.kind))
+        model = None
+        if prefix == "import" and key in IMPORTERS:
+            model = IMPORTERS[key].resource_class._meta.model
+        elif prefix == "export" and self.job.params.get("model"):
+            try:
+                model = apps.get_model(self.job.params["model"])
+            except LookupError:
+                model = None
+        return f"{label}: {model._meta.verbose_name_plural}" if model is not None else label
 
     @property
     def file_name(self) -> str:

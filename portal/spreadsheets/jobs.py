@@ -152,9 +152,13 @@ def import_preview(job: Job) -> Outcome:
 def import_check_run(job_id: int) -> None:
     """Check a big file in the background: the job runs, then waits, checked, for its owner's confirm.
 
-    Safe to run twice: a job already running, checked and confirmed, or finished is left alone; a check
-    run again on a job still waiting for its confirm only checks it again (it never writes).
+    Safe to run twice: a job already running, checked, or finished is left alone; a check never writes.
     """
+    waiting = Job.objects.filter(pk=job_id).first()
+    if waiting is None or is_checked(waiting):
+        # A stray check (a redelivered task) must not take a checked job from the write its owner
+        # may just have queued.
+        return
     with job_claimed(job_id) as job:
         if job is None:
             log.info("Import job %s already claimed or finished", job_id)

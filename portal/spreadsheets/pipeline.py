@@ -284,12 +284,14 @@ def run_import(
     spool = tempfile.TemporaryFile() if write else None  # noqa: SIM115 (closed below)
     estimated = table.estimated_rows
 
-    def progress(stage: str = "checking"):
+    stage = ["checking"]
+
+    def progress():
         if on_progress is not None:
             total = max(estimated or 0, outcome.total)
             on_progress(
                 {
-                    "stage": stage,
+                    "stage": stage[0],
                     "total": total,
                     "checked": outcome.total,
                     "bad": outcome.bad,
@@ -310,6 +312,7 @@ def run_import(
             raise FileProblem(_("The file has a header row but no data rows."))
         if write and not outcome.rejected:
             started = time.perf_counter()
+            stage[0] = "writing"
             _write(importer, spool, outcome, progress, job_id)
             outcome.write_seconds = time.perf_counter() - started
     finally:
@@ -388,7 +391,7 @@ def _write(importer: Importer, spool, outcome: Outcome, progress, job_id) -> Non
                     _count(outcome, item.action, +1)
                 outcome.written += sum(1 for item in planned if item.action != SAME)
                 outcome.processed += len(planned)
-                progress("writing")
+                progress()
             importer.finish()
             audit_record(
                 actor=importer.user,
