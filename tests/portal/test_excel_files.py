@@ -53,7 +53,10 @@ def _media_root(settings, tmp_path):
 
 
 def test_the_import_template_has_text_columns_wide_enough_and_named_sheets(db):
-    book = load_workbook(io.BytesIO(WorkerResource().template_workbook()))
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        book = load_workbook(io.BytesIO(WorkerResource().template_workbook()))
     assert book.sheetnames == ["数据", "填写规则"]
     for header in ("身份证号", "银行账号", "手机号", "企业统一社会信用代码"):
         _is_text_and_wide(book.worksheets[0], header)
