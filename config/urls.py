@@ -37,6 +37,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("files/<path:path>", private_file, name="private-file"),
+    path("jobs/", job_views.job_list, name="job-list"),
     path("jobs/<int:pk>/", job_views.job_detail, name="job-detail"),
     path("jobs/<int:pk>/download/", job_views.job_download, name="job-download"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -83,6 +83,7 @@ def nav_links(request) -> list[NavLink]:
         links.append((reverse("admin:index"), _("Administration"), None))
         if scope_for(user).can_write:
             links.append((reverse("office-inbox"), _("My work queue"), work_queue_count(request)))
+        links.append((reverse("job-list"), _("My imports and exports"), None))
     if sees_dashboards(user):
         links.append((reverse("dashboard"), _("Dashboards"), None))
     if is_worker(user):

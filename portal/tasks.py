@@ -6,9 +6,9 @@ from celery.signals import worker_ready
 # The spreadsheet jobs' tasks live beside their runners; imported here so that Celery's autodiscovery
 # (which reads each app's tasks module) registers them in every worker.
 from portal.spreadsheets.exporting import export_run
-from portal.spreadsheets.jobs import import_run
+from portal.spreadsheets.jobs import import_check, import_run
 
-__all__ = ["export_run", "health_probe", "import_run", "reap_stale_jobs"]
+__all__ = ["export_run", "health_probe", "import_check", "import_run", "reap_stale_jobs"]
 
 # Reapers run every few minutes (settings.CELERY_BEAT_SCHEDULE) and once whenever a worker starts,
 # which is when the jobs of a worker that was just killed are most likely waiting to be noticed.

@@ -1,6 +1,7 @@
 """导入, 下载模板 and 导出 on an admin list: the upload form, the preview, the export; the work is portal.spreadsheets."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
@@ -30,6 +31,14 @@ class ImportForm(forms.Form):
         required=False,
         help_text=_("Without this, nothing is imported while any row has an error."),
     )
+
+
+def imported_message(job: Job) -> str:
+    """What an import did, in the words of the preview: an unchanged row is not called written."""
+    return gettext(
+        "Imported %(file)s: %(new)d new, %(updated)d updated, %(unchanged)d unchanged, %(bad)d rows "
+        "with errors left out."
+    ) % {**job.result, "file": job.params.get("file_name", "")}
 
 
 class _QueryOnlyChangeList:
@@ -124,11 +133,15 @@ class ImportExportMixin:
             form=form,
             columns=columns,
             background_rows=importing.background_rows(),
+            jobs_inline=settings.CELERY_TASK_ALWAYS_EAGER,
         )
         return TemplateResponse(request, "admin/workers/import.html", context)
 
     def _import_upload(self, request, form):
-        """Check the headers at once; a small file gets a preview, a big one a background job."""
+        """Check the headers at once; then the whole file, in the request or (a big one) in the background.
+
+        Either way the clerk sees the same preview before anything is written.
+        """
         upload = form.cleaned_data["file"]
         importer = importing.IMPORTERS[self.importer_key](user=request.user)
         try:
@@ -136,15 +149,18 @@ class ImportExportMixin:
         except importing.FileProblem as problem:
             form.add_error("file", problem.message)
             return None
+        big = estimated is None or estimated > importing.background_rows()
         job = importing.import_job_create(
             by=request.user,
             importer_key=self.importer_key,
             upload=upload,
             valid_only=form.cleaned_data["valid_only"],
+            check_first=big,
+            preview_url_name=f"admin:{self._url_name('import_preview')}",
         )
-        if estimated is None or estimated > importing.background_rows():
+        if big:
             try:
-                importing.import_submit(job)
+                importing.import_check_submit(job)
             except JobNotQueued:
                 messages.error(request, gettext("The background service is unavailable; try again later."))
             return redirect("job-detail", job.pk)
@@ -178,32 +194,33 @@ class ImportExportMixin:
             errors=errors,
             errors_cut=result.get("bad", 0) > len({e[0] for e in errors}),
             good=result.get("new", 0) + result.get("updated", 0) + result.get("unchanged", 0),
-            pending=job.status == JobStatus.PENDING and result.get("phase") == "checked",
+            pending=importing.is_checked(job) and not job.params.get("confirmed"),
             report_url=reverse("job-download", args=[job.pk]) if job.output_file else None,
         )
         return TemplateResponse(request, "admin/workers/import_preview.html", context)
 
     def _import_confirm(self, request, job):
-        # Only a checked small file is written here; a big one is the background task's alone.
-        if job.status != JobStatus.PENDING or (job.result or {}).get("phase") != "checked":
+        # Only a checked job waiting for its owner is written; a second click finds it taken.
+        if not importing.is_checked(job) or job.params.get("confirmed"):
             return redirect("job-detail", job.pk)
-        if request.POST.get("valid_only") and not job.params.get("valid_only"):
+        job.params["confirmed"] = True
+        if request.POST.get("valid_only"):
             job.params["valid_only"] = True
-            Job.objects.filter(pk=job.pk).update(params=job.params)
-        # The file is below the background threshold, so it is written in this request (checked again first).
+        Job.objects.filter(pk=job.pk).update(params=job.params)
+        if job.params.get("check_first"):
+            # A big file is written by a task, like its check (inline on the embedded default).
+            try:
+                importing.import_submit(job)
+            except JobNotQueued:
+                messages.error(request, gettext("The background service is unavailable; try again later."))
+            return redirect("job-detail", job.pk)
+        # A small file is written in this request (checked again first, under row locks).
         importing.import_job_run(job.pk)
         job.refresh_from_db()
         if job.status != JobStatus.SUCCEEDED:
             messages.error(request, job.error)
             return redirect(self._url("import_preview", job.pk))
-        messages.success(
-            request,
-            gettext(
-                "Imported %(file)s: %(new)d new, %(updated)d updated, %(unchanged)d unchanged, %(bad)d rows "
-                "with errors left out."
-            )
-            % {**job.result, "file": job.params.get("file_name", "")},
-        )
+        messages.success(request, imported_message(job))
         return redirect(self._url("changelist"))
 
     def export_view(self, request, fmt: str):

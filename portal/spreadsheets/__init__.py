@@ -6,12 +6,15 @@ Imports are set-based and all-or-nothing (see pipeline.py); each app registers i
 from portal.spreadsheets.jobs import (
     IMPORTERS,
     background_rows,
+    import_check_run,
+    import_check_submit,
     import_inspect,
     import_job_create,
     import_job_run,
     import_preview,
     import_retry,
     import_submit,
+    is_checked,
     register_importer,
 )
 from portal.spreadsheets.pipeline import Outcome, RegistryChanged, run_import
@@ -23,12 +26,15 @@ __all__ = [
     "Outcome",
     "RegistryChanged",
     "background_rows",
+    "import_check_run",
+    "import_check_submit",
     "import_inspect",
     "import_job_create",
     "import_job_run",
     "import_preview",
     "import_retry",
     "import_submit",
+    "is_checked",
     "register_importer",
     "run_import",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from decimal import Decimal
 
 from django.db import models
@@ -34,6 +35,33 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 YES, NO = "是", "否"
 
 MASKS = {"id_number": mask_id_number, "phone": mask_phone, "bank_account": mask_bank_account}
+
+#: Excel's text format: digits stay as typed (no 6.2E+18, no rounding after the 15th digit).
+TEXT_FORMAT = "@"
+#: Wide enough for an 18-character ID number or a 19-digit bank account, in Excel's character widths.
+TEXT_WIDTH = 22
+
+
+def column_width(header: str, *, text: bool = False) -> int:
+    """A column's width in a file the portal writes: its (Chinese, so double-width) header, or a long number."""
+    return max(12, 2 * len(header) + 4, TEXT_WIDTH if text else 0)
+
+
+def sheet_title(name) -> str:
+    """A name Excel accepts for a sheet: at most 31 characters, none of : \\ / ? * [ ]."""
+    return re.sub(r"[:\\/?*\[\]]", " ", str(name)).strip()[:31] or "Sheet"
+
+
+def lay_out_columns(sheet, columns: list[tuple[str, bool]]) -> None:
+    """Widths and, for text columns, the text format, for the (header, text) columns of a sheet.
+
+    For a write-only sheet, call before its first row.
+    """
+    for index, (header, text) in enumerate(columns, start=1):
+        dimension = sheet.column_dimensions[get_column_letter(index)]
+        dimension.width = column_width(str(header or ""), text=text)
+        if text:
+            dimension.number_format = TEXT_FORMAT
 
 
 def escape_formula(value: object) -> object:
@@ -127,10 +155,7 @@ class PortalResource(resources.ModelResource):
         for index, column in enumerate(columns, start=1):
             cell = sheet.cell(row=1, column=index, value=column.column_name)
             cell.font = bold
-            letter = get_column_letter(index)
-            sheet.column_dimensions[letter].width = max(12, 2 * len(column.column_name) + 4)
-            if column.text:
-                sheet.column_dimensions[letter].number_format = "@"
+        lay_out_columns(sheet, [(column.column_name, column.text) for column in columns])
         sheet.freeze_panes = "A2"
 
         rules = book.create_sheet(str(_("Rules")))

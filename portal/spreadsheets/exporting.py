@@ -24,13 +24,14 @@ from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from portal import crypto
 from portal.access import as_scope
 from portal.audit import audit_record
 from portal.jobs import job_claimed, job_create, job_fail, job_finish, job_progress, job_submit
-from portal.spreadsheets.columns import PortalResource
+from portal.spreadsheets.columns import TEXT_FORMAT, PortalResource, lay_out_columns, sheet_title
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +62,21 @@ def _xlsx_value(value):
 
 def write_xlsx(resource: PortalResource, queryset, out, *, on_row=None) -> int:
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(str(resource._meta.model._meta.verbose_name_plural))
-    sheet.append(resource.get_export_headers())
+    sheet = book.create_sheet(sheet_title(resource._meta.model._meta.verbose_name_plural))
+    headers = resource.get_export_headers()
+    text = [bool(getattr(field, "text", False)) for field in resource.get_export_fields()]
+    lay_out_columns(sheet, list(zip(headers, text, strict=True)))
+    sheet.append(headers)
+
+    def text_cell(value):
+        # A write-only sheet ignores its columns' format for the cells it writes: each cell gets it.
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = TEXT_FORMAT
+        return cell
+
     count = 0
     for values in export_rows(resource, queryset):
-        sheet.append([_xlsx_value(v) for v in values])
+        sheet.append([text_cell(_xlsx_value(v)) if text[i] else _xlsx_value(v) for i, v in enumerate(values)])
         count += 1
         if on_row is not None and count % BATCH == 0:
             on_row(count)

@@ -1,4 +1,11 @@
-"""Imports as jobs: the upload kept in a Job's input file, a check for the preview, the write, a retry."""
+"""Imports as jobs: the upload kept in a Job's input file, a check for the preview, the write, a retry.
+
+Every file is checked and previewed before anything is written. A small one is checked in the request; a
+big one (over background_rows()) by a task: the job runs ("checking", with progress), then waits again
+with ``result["phase"] == "checked"`` until its owner confirms on the preview page, and the same job is
+then written by a second task (checked once more under row locks first). The upload stays on the job
+in between, so nothing is uploaded twice.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,21 @@ from pathlib import PurePath
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files import File
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portal.choices import JobStatus
-from portal.jobs import job_claimed, job_create, job_fail, job_finish, job_progress, job_submit
+from portal.jobs import (
+    job_claimed,
+    job_create,
+    job_fail,
+    job_finish,
+    job_progress,
+    job_submit,
+    progress_key,
+)
 from portal.models import Job
 from portal.spreadsheets.pipeline import Importer, Outcome, RegistryChanged, run_import
 from portal.spreadsheets.reading import FileProblem, open_table
@@ -29,7 +45,7 @@ def register_importer(importer: type[Importer]) -> None:
 
 
 # Default of settings.IMPORT_BACKGROUND_ROWS: files with more data rows than this are checked and
-# written by a Celery task; smaller ones get a preview in the request.
+# written by Celery tasks (a preview between the two); smaller ones are checked in the request.
 DEFAULT_BACKGROUND_ROWS = 5000
 
 
@@ -51,8 +67,14 @@ def import_inspect(importer: Importer, stream, file_name: str) -> int | None:
         stream.seek(0)
 
 
-def import_job_create(*, by, importer_key: str, upload, valid_only: bool) -> Job:
-    """A pending import job holding the upload; the file stays there between preview and confirm."""
+def import_job_create(
+    *, by, importer_key: str, upload, valid_only: bool, check_first: bool = False, preview_url_name: str = ""
+) -> Job:
+    """A pending import job holding the upload; the file stays there between preview and confirm.
+
+    ``check_first``: a big file, checked by a task (import_check_submit) and confirmed before it is
+    written; ``preview_url_name`` names the page that shows its check (reversed with the job's id).
+    """
     # No district on the job: its files hold full personal data, so besides its creator only city
     # staff may open it (portal.access scopes jobs by district), never a district official.
     return job_create(
@@ -63,6 +85,8 @@ def import_job_create(*, by, importer_key: str, upload, valid_only: bool) -> Job
             "file_name": PurePath(upload.name).name,
             "valid_only": bool(valid_only),
             "language": translation.get_language() or settings.LANGUAGE_CODE,
+            "check_first": bool(check_first),
+            "preview_url_name": preview_url_name,
         },
         input_file=upload,
     )
@@ -79,6 +103,11 @@ def _store_report(job: Job, outcome: Outcome) -> None:
         with outcome.report:
             job.output_file.save(_report_name(job), File(outcome.report), save=False)
     Job.objects.filter(pk=job.pk).update(output_file=job.output_file.name or "")
+
+
+def is_checked(job: Job) -> bool:
+    """Checked and waiting for its owner's confirmation (nothing written yet)."""
+    return job.status == JobStatus.PENDING and (job.result or {}).get("phase") == "checked"
 
 
 def _run(job: Job, *, write: bool, on_progress=None) -> Outcome:
@@ -118,6 +147,61 @@ def import_preview(job: Job) -> Outcome:
     job.result = {**outcome.as_json(), "phase": "checked"}
     Job.objects.filter(pk=job.pk).update(result=job.result)
     return outcome
+
+
+def import_check_run(job_id: int) -> None:
+    """Check a big file in the background: the job runs, then waits, checked, for its owner's confirm.
+
+    Safe to run twice: a job already running, checked, or finished is left alone; a check never writes.
+    """
+    waiting = Job.objects.filter(pk=job_id).first()
+    if waiting is None or is_checked(waiting):
+        # A stray check (a redelivered task) must not take a checked job from the write its owner
+        # may just have queued.
+        return
+    with job_claimed(job_id) as job:
+        if job is None:
+            log.info("Import job %s already claimed or finished", job_id)
+            return
+        with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
+            checked = _check_claimed(job)
+    if checked is not None:
+        # Back to waiting once the lease is free: the write task that the confirm queues must find
+        # the job claimable.
+        result, counts = checked
+        Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+            status=JobStatus.PENDING, result=result, progress=counts, heartbeat_at=timezone.now()
+        )
+        cache.delete(progress_key(job_id))
+
+
+def _check_claimed(job: Job) -> tuple[dict, dict] | None:
+    try:
+        outcome = _run(job, write=False, on_progress=lambda counts: job_progress(job.pk, **counts))
+    except FileProblem as exc:
+        _refuse(job, exc)
+        return None
+    except Exception as exc:
+        log.exception("Import job %s failed while checking", job.pk)
+        job_fail(
+            job.pk,
+            error=_("The check stopped because of an unexpected error; nothing was imported.")
+            + f" ({type(exc).__name__})",
+        )
+        return None
+    _store_report(job, outcome)
+    return {**outcome.as_json(), "phase": "checked"}, outcome.counts()
+
+
+# acks_late is safe for the same reasons as import_run's below; the check never writes.
+@shared_task(name="portal.import_check", acks_late=True)
+def import_check(job_id: int) -> None:
+    import_check_run(job_id)
+
+
+def import_check_submit(job: Job, **options) -> None:
+    """Queue the check of a big file (after commit); in the embedded default it runs right away, inline."""
+    job_submit(job, import_check, **options)
 
 
 def import_job_run(job_id: int) -> None:
@@ -195,7 +279,8 @@ def import_submit(job: Job, **options) -> None:
 def import_retry(job_id: int, **options) -> bool:
     """Queue a failed import again (its worker died, or the registry changed under it).
 
-    Running it again is harmless: a failed import wrote nothing, and the import is idempotent.
+    Running it again is harmless: a failed import wrote nothing, and the import is idempotent. A big
+    file whose check never finished is checked again (its owner has not seen a preview yet).
     """
     reset = (
         Job.objects.filter(pk=job_id, status=JobStatus.FAILED, kind__startswith="import.")
@@ -203,5 +288,9 @@ def import_retry(job_id: int, **options) -> bool:
         .update(status=JobStatus.PENDING, error="", started_at=None, finished_at=None, heartbeat_at=None)
     )
     if reset:
-        import_submit(Job.objects.get(pk=job_id), **options)
+        job = Job.objects.get(pk=job_id)
+        if job.params.get("check_first") and (job.result or {}).get("phase") != "checked":
+            import_check_submit(job, **options)
+        else:
+            import_submit(job, **options)
     return bool(reset)

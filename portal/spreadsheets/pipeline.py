@@ -27,12 +27,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
 
 from portal.access import Level, Scope, as_scope
 from portal.audit import audit_record
 from portal.spreadsheets.cells import message_of
-from portal.spreadsheets.columns import PortalResource, escape_formula
+from portal.spreadsheets.columns import (
+    TEXT_FORMAT,
+    PortalResource,
+    escape_formula,
+    lay_out_columns,
+    sheet_title,
+)
 from portal.spreadsheets.reading import FileProblem, is_blank, open_table
 
 CHUNK_ROWS = 2000
@@ -142,7 +150,10 @@ class Outcome:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: rows the write changed (new and updated): an unchanged row is not written
     written: int = 0
+    #: rows the write has been through so far, unchanged ones included (its progress)
+    processed: int = 0
     rejected: bool = False
     committed: bool = False
     errors: list[RowError] = field(default_factory=list)
@@ -178,11 +189,15 @@ class Outcome:
 
 
 class ErrorReport:
-    """The bad rows as they were in the file, plus an 错误 column; written as the check goes."""
+    """The bad rows as they were in the file, plus an 错误 column; written as the check goes.
 
-    def __init__(self, headers: list[object]) -> None:
+    ``text_positions``: the file's columns of long numbers (ID numbers, accounts), kept as text in Excel.
+    """
+
+    def __init__(self, headers: list[object], *, text_positions: Iterable[int] = ()) -> None:
         self.headers = headers
         self.width = len(headers)
+        self.text_positions = frozenset(text_positions)
         self.rows = 0
         self.sheet = None
 
@@ -190,12 +205,22 @@ class ErrorReport:
         if self.sheet is None:
             # Made at the first bad row: a clean file costs no workbook.
             self.book = Workbook(write_only=True)
-            self.sheet = self.book.create_sheet()
+            self.sheet = self.book.create_sheet(sheet_title(_("Error report")))
+            layout = [(str(h or ""), i in self.text_positions) for i, h in enumerate(self.headers)]
+            lay_out_columns(self.sheet, [*layout, (ERROR_COLUMN, False)])
+            self.sheet.column_dimensions[get_column_letter(self.width + 1)].width = 60
             self.sheet.append([_cell(h) for h in self.headers] + [ERROR_COLUMN])
         values = list(cells[: self.width]) + [None] * (self.width - len(cells))
         text = _("Row %(row)d: %(errors)s") % {"row": row, "errors": messages}
-        self.sheet.append([_cell(v) for v in values] + [_cell(text)])
+        self.sheet.append([self._value(i, v) for i, v in enumerate(values)] + [_cell(text)])
         self.rows += 1
+
+    def _value(self, position: int, value: object) -> object:
+        if position not in self.text_positions or value is None:
+            return _cell(value)
+        cell = WriteOnlyCell(self.sheet, value=_cell(value))
+        cell.number_format = TEXT_FORMAT
+        return cell
 
     def save(self) -> IO[bytes]:
         out = tempfile.TemporaryFile()  # noqa: SIM115 (the caller stores and closes it)
@@ -254,15 +279,25 @@ def run_import(
         raise PermissionDenied(_("You may not import records into the registry."))
     table = open_table(stream, file_name, importer.column_specs())
     outcome = Outcome(file_name=file_name, valid_only=valid_only, preview_headers=importer.preview_headers())
-    report = ErrorReport(table.headers)
+    text = [table.positions[key] for key, f in importer.columns.items() if f.text and key in table.positions]
+    report = ErrorReport(table.headers, text_positions=text)
     spool = tempfile.TemporaryFile() if write else None  # noqa: SIM115 (closed below)
     estimated = table.estimated_rows
+
+    stage = ["checking"]
 
     def progress():
         if on_progress is not None:
             total = max(estimated or 0, outcome.total)
             on_progress(
-                {"total": total, "checked": outcome.total, "bad": outcome.bad, "written": outcome.written}
+                {
+                    "stage": stage[0],
+                    "total": total,
+                    "checked": outcome.total,
+                    "bad": outcome.bad,
+                    "written": outcome.written,
+                    "processed": outcome.processed,
+                }
             )
 
     started = time.perf_counter()
@@ -277,6 +312,7 @@ def run_import(
             raise FileProblem(_("The file has a header row but no data rows."))
         if write and not outcome.rejected:
             started = time.perf_counter()
+            stage[0] = "writing"
             _write(importer, spool, outcome, progress, job_id)
             outcome.write_seconds = time.perf_counter() - started
     finally:
@@ -353,7 +389,8 @@ def _write(importer: Importer, spool, outcome: Outcome, progress, job_id) -> Non
                 importer.write(planned)
                 for item in planned:
                     _count(outcome, item.action, +1)
-                outcome.written += len(planned)
+                outcome.written += sum(1 for item in planned if item.action != SAME)
+                outcome.processed += len(planned)
                 progress()
             importer.finish()
             audit_record(

@@ -14,7 +14,7 @@ from portal.choices import JobStatus
 from portal.jobs import jobs_reap_stale, progress_key
 from portal.leases import Namespace
 from portal.models import AuditEvent, Job
-from portal.spreadsheets import import_job_create, import_retry, import_submit
+from portal.spreadsheets import import_check_submit, import_job_create, import_retry, import_submit
 from tests.factories import EnterpriseFactory, make_id_number
 from tests.integration.worker_process import (
     delete_queue,
@@ -104,6 +104,40 @@ def test_a_background_import_runs_in_a_real_worker(city_clerk, media, queue, tmp
         assert job.result["new"] == 300
         assert Worker.objects.count() == 300 and Employment.objects.count() == 300
         assert AuditEvent.objects.filter(action="import.workers", actor=city_clerk).count() == 1
+        passed = True
+    finally:
+        stop_worker(worker)
+        if not passed:
+            print((tmp_path / "worker.log").read_text(errors="replace"))
+
+
+def test_a_big_file_is_checked_by_a_real_worker_then_written_once_confirmed(
+    city_clerk, media, queue, tmp_path
+):
+    firm = EnterpriseFactory()
+    upload = SimpleUploadedFile("职工.xlsx", workbook(firm, 300))
+    job = import_job_create(
+        by=city_clerk, importer_key="workers", upload=upload, valid_only=False, check_first=True
+    )
+    worker = run_worker(queue, tmp_path, media, "a")
+    passed = False
+    try:
+        import_check_submit(job, queue=queue)
+
+        def checked():
+            found = Job.objects.get(pk=job.pk)
+            return (
+                found
+                if found.status == JobStatus.PENDING and found.result.get("phase") == "checked"
+                else None
+            )
+
+        job = wait_for(checked, FINISH_TIMEOUT, "the check")
+        assert (job.result["new"], job.result["bad"]) == (300, 0) and not Worker.objects.exists()
+        import_submit(job, queue=queue)
+        job = wait_for(lambda: finished(job.pk), FINISH_TIMEOUT, "the write")
+        assert job.status == JobStatus.SUCCEEDED, job.error
+        assert job.result["new"] == 300 and Worker.objects.count() == 300
         passed = True
     finally:
         stop_worker(worker)

@@ -379,9 +379,13 @@ def test_every_queued_task_gets_ids_only(
             "/admin/workers/worker/import/",
             {"file": SimpleUploadedFile("职工.xlsx", xlsx([worker_row(worker.enterprise, 5)]))},
         )
+    # A big file is checked by one task, then written by another once its owner confirms.
+    checked = Job.objects.filter(kind="import.workers").latest("pk")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/admin/workers/worker/import/{checked.pk}/", {"confirm": "1"})
         client.post("/admin/indicators/indicatorrun/recompute/", {"period": "2025Q1"})
     assert {name for name, _args, _kwargs in calls} == {
-        "workers.export_run", "workers.import_run", "indicators.run_execute",
+        "workers.export_run", "portal.import_check", "workers.import_run", "indicators.run_execute",
     }  # fmt: skip
     for name, args, kwargs in calls:
         assert kwargs == {} and all(isinstance(a, int) for a in args), (name, args, kwargs)

@@ -263,3 +263,14 @@ def test_a_mismatch_is_reported_on_the_column_that_differs(sent, reconciler):
     rows = lines_for(sent, over={0: {"amount": "1499.00"}, 1: {"account": "6217000011112222333"}})
     outcome = reconcile(sent, csv_file(rows), reconciler)
     assert [(p.row, p.column) for p in outcome.problems] == [(2, "金额（元）"), (3, "收款账号")]
+
+
+def test_the_error_report_names_its_sheet_and_keeps_the_account_column_as_text(sent, reconciler):
+    from django.utils import translation
+
+    rows = lines_for(sent, over={0: {"amount": "1499.00"}})
+    outcome = reconcile(sent, csv_file(rows), reconciler)
+    sheet = load_workbook(outcome.report).worksheets[0]
+    assert sheet.title == translation.gettext("Error report") and sheet.title != "Sheet"
+    account = next(c.column_letter for c in sheet[1] if c.value == "收款账号")
+    assert sheet[f"{account}2"].number_format == "@" and sheet.column_dimensions[account].width >= 20

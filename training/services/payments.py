@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from portal.access import require_write_scope, restrict
 from portal.audit import audit_record
 from portal.models import AuditEvent, User
+from portal.spreadsheets.columns import TEXT_FORMAT, lay_out_columns
 from portal.text import clean_model_text, clean_text
 from training.choices import BatchStatus, ClaimStatus, PaymentStatus
 from training.models import Claim, Payment, PaymentBatch
@@ -44,7 +45,16 @@ SEND_CHUNK = 2000
 
 # --- The bank file's layout: fixed, whatever the user's language (the bank's system reads it) ---------
 DISBURSEMENT_SHEET = "代发明细"
-DISBURSEMENT_HEADERS = ("序号", "业务编号", "收款人户名", "收款账号", "收款银行", "开户网点", "金额（元）")
+ACCOUNT_HEADER = "收款账号"
+DISBURSEMENT_HEADERS = (
+    "序号",
+    "业务编号",
+    "收款人户名",
+    ACCOUNT_HEADER,
+    "收款银行",
+    "开户网点",
+    "金额（元）",
+)
 TOTAL_LABEL = "合计"
 AMOUNT_FORMAT = "0.00"
 
@@ -318,7 +328,14 @@ def _disbursement_workbook(batch: PaymentBatch) -> tuple[bytes, int, Decimal]:
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(DISBURSEMENT_SHEET)
+    # Widths, and the account column formatted as text, so that Excel shows every digit.
+    lay_out_columns(sheet, [(header, header == ACCOUNT_HEADER) for header in DISBURSEMENT_HEADERS])
     sheet.append(list(DISBURSEMENT_HEADERS))
+
+    def text_cell(value: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = TEXT_FORMAT
+        return cell
 
     def amount_cell(value: Decimal) -> WriteOnlyCell:
         cell = WriteOnlyCell(sheet, value=value)
@@ -335,7 +352,7 @@ def _disbursement_workbook(batch: PaymentBatch) -> tuple[bytes, int, Decimal]:
         # Text cells for the account: longer than Excel's 15 significant digits.
         sheet.append([
             count, payment_reference(batch.reference, payment.pk), payment.payee_name,
-            str(payment.payee_account or ""), payment.bank_name, payment.bank_branch, amount_cell(payment.amount),
+            text_cell(str(payment.payee_account or "")), payment.bank_name, payment.bank_branch, amount_cell(payment.amount),
         ])  # fmt: skip
     # The control line: the bank checks the count and the sum before it pays anything.
     sheet.append([TOTAL_LABEL, batch.reference, count, None, None, None, amount_cell(total)])

@@ -258,7 +258,7 @@ def batch_reconcile_file(
         table = open_table(stream, file_name, COLUMNS)
     except FileProblem as exc:
         raise ValidationError(exc.message) from None
-    report = ErrorReport(table.headers)
+    report = ErrorReport(table.headers, text_positions=[table.positions["account"]])
     reference = batch.reference
     lines: dict[int, Line] = {}  # payment id -> line
     kept_cells: dict[int, list] = {}  # row -> masked cells, for the report
