@@ -207,7 +207,9 @@ class ClaimAdmin(ImportExportMixin, ActionFormMixin, ScopedRelationsMixin, Servi
     importer_key = ClaimImporter.key
     list_display = ["reference", "kind", "worker_name", "district", "amount", "status", "submitted_at"]
     list_select_related = ["district"]
-    list_filter = filterset_filters(ClaimFilterSet, "kind", "status", "district", "submitted_online")
+    list_filter = filterset_filters(
+        ClaimFilterSet, "kind", "status", "district", "submitted_online", "worker"
+    )
     # Searching is overridden below: a claim reference, or a worker's full ID number through the hash.
     search_fields = ["=id"]
     search_help_text = _("A claim reference (e.g. BT2025-00001234) or the worker's full ID number.")
