@@ -21,6 +21,11 @@ class ScopedAdminMixin:
     def get_queryset(self, request):
         return restrict(super().get_queryset(request), request.user, Action.VIEW)
 
+    def changelist_view(self, request, extra_context=None):
+        # A list takes the page's whole width (at 1366 px the menu column would push its right-hand
+        # columns out of sight); the menu is the index, one click away in the breadcrumbs.
+        return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
+
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
             return False
