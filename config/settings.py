@@ -42,7 +42,7 @@ INSTALLED_APPS = [
     "indicators",
     "selfservice",
     "seed",
-    "django.contrib.admin",
+    "portal.adminsite.PortalAdminConfig",  # django.contrib.admin, with the portal's admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, StrIndex, Substr
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit_labels import action_label
@@ -85,6 +86,15 @@ class User(AbstractUser):
     @property
     def is_city_staff(self) -> bool:
         return self.role == Role.CITY_STAFF or self.is_superuser
+
+    @property
+    def display_name(self) -> str:
+        """How lists name the account: a worker by their name (their user name is a keyed hash that
+        says nothing to a clerk), staff by user name and full name."""
+        name = self.get_full_name()
+        if self.role == Role.WORKER and not self.is_superuser:
+            return name or gettext("worker (self-service)")
+        return f"{self.username} ({name})" if name else self.username
 
 
 class AuditEvent(models.Model):

@@ -492,12 +492,15 @@ def _queue_rows(queryset, kind: str, at):
 
 
 # A case waits since it was received, however late it was entered; an online application since the moment
-# it arrived (its day of receipt is that day).
+# it arrived (its day of receipt is that day). An online application entered on another day (a list loaded
+# later) waits since its day of receipt too: its row's creation must not make an old case look new.
 _CASE_WAITING_SINCE = Case(
-    When(source=CaseSource.ONLINE, then=F("created_at")),
+    When(Q(source=CaseSource.ONLINE, created_at__date=F("received_on")), then=F("created_at")),
     default=Cast("received_on", DateTimeField()),
     output_field=DateTimeField(),
 )
+#: For how many days after its receipt an online application not yet accepted is marked new.
+NEW_APPLICATION_DAYS = 3
 
 
 def cases_needing_attention(user, today: datetime.date | None = None):
@@ -597,7 +600,14 @@ def _with_deadline(case: DisputeCase, today: datetime.date) -> DisputeCase:
     case.days_left = case_days_left(case, today)
     case.overdue = deadlines.is_overdue(case.status, case.due_on, today)
     case.due_soon = deadlines.is_due_soon(case.status, case.due_on, today)
-    case.is_new_online = case.source == CaseSource.ONLINE and case.status == CaseStatus.APPLIED
+    case.is_online = case.source == CaseSource.ONLINE
+    # New only while it is recent and within its time limit: one received months ago is overdue, not new.
+    case.is_new_online = (
+        case.is_online
+        and case.status == CaseStatus.APPLIED
+        and not case.overdue
+        and (today - case.received_on).days <= NEW_APPLICATION_DAYS
+    )
     if case.days_left is not None and case.days_left < 0:
         case.days_overdue = -case.days_left
     return case

@@ -1,15 +1,20 @@
 """Admin of the registry: scoped, masked, fast at city scale, and every write through the services."""
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import SEARCH_VAR
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
-from portal.access import Action, can_access
+from portal.access import Action, can_access, restrict
 from portal.admin.bigtable import BigTableAdmin
 from portal.admin.filters import InputFilter, filterset_filter, filterset_filters
 from portal.admin.importexport import ImportExportMixin
@@ -169,8 +174,12 @@ class WorkerChangeForm(ServiceModelForm):
     new_bank_account = forms.CharField(
         label=_("new bank account"), max_length=60, required=False, help_text=_("Leave blank to keep.")
     )
+    # Searched as the clerk types, among the enterprises they may write to (the service asks the same).
     new_enterprise = forms.ModelChoiceField(
-        label=_("moves to enterprise"), queryset=Enterprise.objects.all(), required=False
+        label=_("moves to enterprise"),
+        queryset=Enterprise.objects.none(),
+        required=False,
+        widget=AutocompleteSelect(Worker._meta.get_field("enterprise"), admin.site),
     )
     new_enterprise_from = forms.DateField(label=_("from"), required=False)
     new_position = forms.CharField(label=_("new position"), max_length=64, required=False)
@@ -184,6 +193,11 @@ class WorkerChangeForm(ServiceModelForm):
         model = Worker
         fields = ["name", "occupation", "position", "education", "union_member", "bank_name", "bank_branch"]
         help_texts = {"bank_branch": _("Change the bank and branch together with the account.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.request.user if self.request is not None else None
+        self.fields["new_enterprise"].queryset = restrict(Enterprise.objects.all(), user, Action.CHANGE)
 
     def clean(self):
         data = super().clean()
@@ -240,10 +254,14 @@ class WorkerAdmin(ImportExportMixin, ServiceAdminMixin, BigTableAdmin):
         ),
         *filterset_filters(WorkerFilterSet, "union_member"),
     ]
-    # Searching is overridden below: exact ID number or phone through the keyed hash, else name prefix.
+    # Searching is overridden below: exact ID number or phone through the keyed hash, else name prefix,
+    # the exact name first.
     search_fields = ["name"]
     search_help_text = _("Full ID number, full mobile number, or the beginning of a name.")
     autocomplete_fields = ["enterprise"]
+    # A worker is registered at, or moves to, only an enterprise the clerk may write to.
+    writable_relations = ("enterprise",)
+    autocomplete_select_related = ("enterprise",)
     inlines = [EmploymentInline, CertificateInline, AwardInline]
     change_form_template = "admin/workers/worker/change_form.html"
     readonly_for_change = [
@@ -311,6 +329,9 @@ class WorkerAdmin(ImportExportMixin, ServiceAdminMixin, BigTableAdmin):
     def employed(self, obj):
         return obj.left_on is None
 
+    def autocomplete_label(self, obj):
+        return obj.picker_label()
+
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
         if not term:
@@ -322,6 +343,40 @@ class WorkerAdmin(ImportExportMixin, ServiceAdminMixin, BigTableAdmin):
         if phone.isdigit() and len(phone) >= 11:
             return queryset.filter(phone_hash=self._index("phone_hash", phone)), False
         return queryset.filter(name__startswith=term), False
+
+    def get_ordering(self, request):
+        # The list and the autocomplete both order by this (the exact name first, see below).
+        ordering = super().get_ordering(request)
+        rank = self._exact_name_first(request)
+        return (rank, *ordering) if rank is not None else ordering
+
+    def _exact_name_first(self, request):
+        """The ordering term that puts workers named exactly as searched before longer names, or None.
+
+        The name prefix (the worker_name_prefix index) finds the matches; ranking them needs them all
+        sorted, which is cheap for a full name's few thousand and too dear for a surname's hundreds of
+        thousands. So it applies only when someone has exactly that name (one lookup on the same index):
+        a bare surname has no exact match, and its list stays the primary-key walk it always was.
+        """
+        if request is None:
+            return None
+        cached = getattr(request, "_worker_name_rank", False)
+        if cached is not False:
+            return cached
+        match = getattr(request, "resolver_match", None)
+        autocomplete = match is not None and match.url_name == "autocomplete"
+        term = request.GET.get("term" if autocomplete else SEARCH_VAR, "").strip()
+        rank = None
+        if term and self._is_name(term) and Worker.objects.filter(name=term).exists():
+            rank = Case(When(name=term, then=Value(0)), default=Value(1), output_field=IntegerField()).asc()
+        request._worker_name_rank = rank
+        return rank
+
+    @staticmethod
+    def _is_name(term: str) -> bool:
+        id_number, phone = normalise_id_number(term), normalise_phone(term)
+        by_id = len(id_number) >= 15 and id_number[:15].isdigit()
+        return not by_id and not (phone.isdigit() and len(phone) >= 11)
 
     @staticmethod
     def _index(field: str, value: str) -> str | None:
@@ -363,8 +418,33 @@ class WorkerAdmin(ImportExportMixin, ServiceAdminMixin, BigTableAdmin):
         context["form"] = form
         return render(request, "admin/workers/worker/reveal.html", context)
 
+    #: The lists a worker's page links to, each filtered to the worker by its FilterSet's ``worker``.
+    #: Named, not imported: the apps above the registry register them (no upward import).
+    RECORD_LISTS = (
+        ("training", "claim"),
+        ("training", "enrollment"),
+        ("workers", "skillcertificate"),
+        ("mediation", "disputecase"),
+    )
+
+    def record_links(self, request, worker) -> list[tuple[str, str]]:
+        """(label, url) of the worker's claims, enrolments, certificates and cases the user may list."""
+        links = []
+        for app_label, model_name in self.RECORD_LISTS:
+            try:
+                model = apps.get_model(app_label, model_name)
+            except LookupError:
+                continue
+            model_admin = self.admin_site._registry.get(model)
+            if model_admin is None or not model_admin.has_view_permission(request):
+                continue
+            url = reverse(f"admin:{app_label}_{model_name}_changelist")
+            links.append((capfirst(model._meta.verbose_name_plural), f"{url}?worker={worker.pk}"))
+        return links
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
+            context["record_links"] = self.record_links(request, obj)
             context["reveal_fields"] = (
                 [
                     (
@@ -423,7 +503,7 @@ class SkillCertificateAdmin(ImportExportMixin, ServiceAdminMixin, BigTableAdmin)
     importer_key = "certificates"
     list_display = ["number", "worker", "level", "occupation", "issued_on", "revoked_on"]
     list_select_related = ["worker"]
-    list_filter = filterset_filters(SkillCertificateFilterSet, "skill_level")
+    list_filter = filterset_filters(SkillCertificateFilterSet, "skill_level", "worker")
     search_fields = ["=number"]
     autocomplete_fields = ["worker"]
 

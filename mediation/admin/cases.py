@@ -8,11 +8,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -22,14 +24,15 @@ from mediation import deadlines, selectors, services
 from mediation.filters import DisputeCaseFilterSet
 from mediation.forms import STEP_FORMS, DateInput, steps_for
 from mediation.importers.case import DisputeCaseImporter
-from mediation.models import CaseEvent, DisputeCase
+from mediation.models import CaseApplicant, CaseEvent, DisputeCase
 from mediation.resources import DisputeCaseResource
 from portal.admin.bigtable import BigTableAdmin
-from portal.admin.filters import filterset_filters
+from portal.admin.filters import filterset_filter, filterset_filters
 from portal.admin.importexport import ImportExportMixin
 from portal.admin.inlines import ReadOnlyInline
 from portal.admin.mixins import AllOrNothingMixin, ServiceAdminMixin, ServiceModelForm, add_service_errors
 from workers.models import Worker
+from workers.validators import normalise_id_number
 
 
 class DeadlineFilter(admin.SimpleListFilter):
@@ -75,9 +78,11 @@ class CaseEventInline(ReadOnlyInline):
 class CaseAddForm(ServiceModelForm):
     applicants = forms.ModelMultipleChoiceField(
         label=_("applicants"),
-        queryset=Worker.objects.only("pk", "name"),
+        queryset=Worker.objects.select_related("enterprise"),
         widget=AutocompleteSelectMultiple(DisputeCase._meta.get_field("applicants"), admin.site),
     )
+    # Chosen applicants named as the suggestions name them: name, masked ID number, enterprise.
+    applicants.label_from_instance = Worker.picker_label
     note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     class Meta:
@@ -144,17 +149,24 @@ class DisputeCaseAdmin(AllOrNothingMixin, ImportExportMixin, ServiceAdminMixin, 
     # Exports the list as filtered; imports lists of transferred cases (mediation/importers/).
     resource_class = DisputeCaseResource
     importer_key = DisputeCaseImporter.key
+    # The due date and the days left share one column: two columns named 调解期限 read as one twice.
     list_display = [
-        "number", "enterprise", "district", "dispute_type", "source", "status", "received_on", "due_on",
-        "deadline", "applicant_names",
+        "number", "enterprise", "district", "dispute_type", "source", "status", "received_on", "deadline",
+        "applicant_names",
     ]  # fmt: skip
     list_select_related = ["enterprise", "district"]
     list_filter = [
         *filterset_filters(DisputeCaseFilterSet, "district", "dispute_type", "source", "status"),
         DeadlineFilter,  # one choice of three, where the FilterSet has three flags (open, due_soon, overdue)
+        filterset_filter(DisputeCaseFilterSet, "worker", title=_("applicant")),  # from the worker's page
     ]
+    # Searching is overridden below: a case number or reference, an applicant's full ID number through the
+    # keyed hash, or the beginning of an applicant's name.
     search_fields = ["=number", "=external_reference"]
-    search_help_text = _("The full case number, or the transferring body's reference.")
+    search_help_text = _(
+        "The full case number, the transferring body's reference, an applicant's full ID number, "
+        "or the beginning of an applicant's name."
+    )
     autocomplete_fields = ["enterprise", "committee"]
     inlines = [CaseEventInline]
     change_form_template = "admin/mediation/disputecase/change_form.html"
@@ -183,14 +195,34 @@ class DisputeCaseAdmin(AllOrNothingMixin, ImportExportMixin, ServiceAdminMixin, 
 
     @admin.display(description=_("time limit"))
     def deadline(self, case):
+        due = date_format(case.due_on, "Y-m-d")
         if not case.is_open:
-            return "—"
+            return due
         left = deadlines.days_left(case.due_on)
         if left < 0:
-            return ngettext("%(days)d day overdue", "%(days)d days overdue", -left) % {"days": -left}
-        if left == 0:
-            return gettext("due today")
-        return ngettext("%(days)d day left", "%(days)d days left", left) % {"days": left}
+            state = ngettext("%(days)d day overdue", "%(days)d days overdue", -left) % {"days": -left}
+        elif left == 0:
+            state = gettext("due today")
+        else:
+            state = ngettext("%(days)d day left", "%(days)d days left", left) % {"days": left}
+        return format_html('<span class="nowrap">{}</span> <span class="nowrap">({})</span>', due, state)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        id_number = normalise_id_number(term)
+        if len(id_number) >= 15 and id_number[:15].isdigit():
+            # The applicant's full ID number, matched through its keyed hash (never the ciphertext).
+            digest = Worker._meta.get_field("id_number_hash").index_for(id_number)
+            links = CaseApplicant.objects.filter(worker__id_number_hash=digest)
+            return (queryset.filter(pk__in=links.values("case")) if digest else queryset.none()), False
+        exact = Q(number__iexact=term) | Q(external_reference__iexact=term)
+        if any(char.isdigit() for char in term):
+            return queryset.filter(exact), False  # numbers and references carry digits; names do not
+        # An applicant's name by its prefix (the worker_name_prefix index), then their cases.
+        links = CaseApplicant.objects.filter(worker__name__startswith=term)
+        return queryset.filter(exact | Q(pk__in=links.values("case"))), False
 
     @admin.display(description=_("applicants"))
     def applicant_names(self, case):

@@ -180,7 +180,7 @@ class AuditEventAdmin(ImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
         "action_display",
         "district",
         "object_link",
-        "summary",
+        "summary_display",
     ]
     list_select_related = ["actor", "district"]
     list_filter = [ActionFilter, ActorFilter, ScopedDistrictFilter, CreatedFromFilter, CreatedToFilter]
@@ -217,12 +217,17 @@ class AuditEventAdmin(ImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
     def actor_display(self, event):
         if event.actor is None:
             return gettext("System")
-        name = event.actor.get_full_name()
-        return f"{event.actor.username} ({name})" if name else event.actor.username
+        return event.actor.display_name  # a worker by name, never by their hashed user name
 
     @admin.display(description=_("kind of action"))
     def family_display(self, event):
         return family_label(event.family)
+
+    @admin.display(description=_("summary"))
+    def summary_display(self, event):
+        # Long reasons are clamped to two lines on the list (static/css/admin.css); the whole text is the
+        # title, and the event's page shows it in full.
+        return format_html('<span class="clamp" title="{}">{}</span>', event.summary, event.summary)
 
     @admin.display(description=_("action"))
     def action_display(self, event):

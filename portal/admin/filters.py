@@ -15,7 +15,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from portal.access import as_scope
+from portal.access import Action, as_scope, restrict
 from portal.api.filters import BOOLEAN_VALUES
 
 
@@ -85,6 +85,7 @@ class FilterSetFilter(admin.SimpleListFilter):
 
     def __init__(self, request, params, model, model_admin):
         self.filter = self.filterset_class.base_filters[self.parameter_name]
+        self.model = model
         if self.title is None:
             self.title = _filter_title(self.filter, model)
         super().__init__(request, params, model, model_admin)
@@ -99,7 +100,31 @@ class FilterSetFilter(admin.SimpleListFilter):
         if isinstance(self.filter, django_filters.ModelChoiceFilter):
             return [(str(obj.pk), str(obj)) for obj in self.filter.get_queryset(request)]
         choices = self.filter.extra.get("choices", ())
-        return [(str(value), label) for value, label in (choices() if callable(choices) else choices)]
+        choices = [(str(value), label) for value, label in (choices() if callable(choices) else choices)]
+        if not choices and self.value() is not None:
+            # A filter by id (a worker's claims, linked from the worker's page): no list of choices, but
+            # the chosen one is named, so the sidebar shows it and can clear it (and Django applies only
+            # filters that show something).
+            return [(self.value(), self._chosen_label(request, model_admin))]
+        return choices
+
+    def _chosen_label(self, request, model_admin) -> str:
+        """The row an id filter names, as its admin's pickers name it; the bare id outside the scope."""
+        value = self.value()
+        try:
+            field = self.model._meta.get_field(self.filter.field_name)
+        except FieldDoesNotExist:
+            return value
+        if not field.is_relation or not value.isdigit():
+            return value
+        related_admin = model_admin.admin_site._registry.get(field.related_model)
+        rows = restrict(field.related_model._default_manager.filter(pk=value), request.user, Action.VIEW)
+        related = getattr(related_admin, "autocomplete_select_related", ())
+        row = (rows.select_related(*related) if related else rows).first()
+        if row is None:
+            return value
+        label = getattr(related_admin, "autocomplete_label", None)
+        return str(label(row) if label is not None else row)
 
     def queryset(self, request, queryset):
         value = self.value()

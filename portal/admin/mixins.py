@@ -21,6 +21,11 @@ class ScopedAdminMixin:
     def get_queryset(self, request):
         return restrict(super().get_queryset(request), request.user, Action.VIEW)
 
+    def changelist_view(self, request, extra_context=None):
+        # A list takes the page's whole width (at 1366 px the menu column would push its right-hand
+        # columns out of sight); the menu is the index, one click away in the breadcrumbs.
+        return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
+
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
             return False
@@ -38,7 +43,32 @@ class ScopedAdminMixin:
                 from portal.models import District
 
                 kwargs["queryset"] = District.objects.filter(pk=scope.district_id)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name in getattr(self, "writable_relations", ()):
+            # The form writes through this choice: only rows the user may change, as its autocomplete.
+            related = kwargs.get("queryset", db_field.related_model._default_manager.all())
+            kwargs["queryset"] = restrict(related, request.user, Action.CHANGE)
+        return self._labelled(db_field, super().formfield_for_foreignkey(db_field, request, **kwargs))
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return self._labelled(db_field, super().formfield_for_manytomany(db_field, request, **kwargs))
+
+    def _labelled(self, db_field, formfield):
+        """Choices named as the related admin's autocomplete names them (a worker: name, masked ID number,
+        enterprise), so the chosen row reads the same in the box as in the list of suggestions."""
+        related_admin = self.admin_site._registry.get(db_field.related_model)
+        return label_choices(formfield, related_admin)
+
+
+def label_choices(formfield, related_admin):
+    """``formfield`` (a model choice field) labelling its rows with ``related_admin.autocomplete_label``."""
+    label = getattr(related_admin, "autocomplete_label", None)
+    if formfield is None or label is None:
+        return formfield
+    formfield.label_from_instance = label
+    related = getattr(related_admin, "autocomplete_select_related", ())
+    if related:
+        formfield.queryset = formfield.queryset.select_related(*related)
+    return formfield
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:

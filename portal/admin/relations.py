@@ -17,9 +17,15 @@ class ScopedRawIdWidget(widgets.ForeignKeyRawIdWidget):
         super().__init__(rel, admin_site, **kwargs)
 
     def label_and_url_for_value(self, value):
-        if value in (None, "") or not self.scoped.filter(pk=value).exists():
+        if value in (None, ""):
             return "", ""
-        return super().label_and_url_for_value(value)
+        obj = self.scoped.filter(pk=value).first()
+        if obj is None:
+            return "", ""
+        text, url = super().label_and_url_for_value(value)
+        # Named as the related admin's pickers name it (a worker: name, masked ID number, enterprise).
+        label = getattr(self.admin_site._registry.get(self.rel.model), "autocomplete_label", None)
+        return (str(label(obj)) if label is not None and text else text), url
 
 
 class ScopedRelationsMixin:

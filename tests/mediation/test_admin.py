@@ -342,3 +342,51 @@ def test_a_committee_added_in_a_popup_is_kept(client, beilun_clerk):
     response = client.post(f"{COMMITTEES}add/?_popup=1", {**data, "_popup": "1"})
     assert response.status_code == 200 and "popup_response" in str(response.template_name)
     assert MediationCommittee.objects.get().name == "大碶街道调解中心"
+
+
+# --- Find by person ----------------------------------------------------------------------------------------
+
+
+def _listed(client, **params) -> set[str]:
+    page = client.get(CASES, params)
+    assert page.status_code == 200
+    return {case.number for case in page.context["cl"].result_list}
+
+
+def test_cases_are_found_by_an_applicants_name(client, beilun_clerk, cases, apply, beilun_colleague):
+    colleague_case = apply(applicant_ids=[beilun_colleague.pk], received_on=D(2025, 6, 2))
+    login(client, beilun_clerk)
+    assert _listed(client, q="北仑职工乙") == {colleague_case.number}
+    assert _listed(client, q="北仑职工") == {
+        cases["beilun"].number, cases["beilun_overdue"].number, colleague_case.number,
+    }  # fmt: skip
+    assert _listed(client, q="海曙职工丙") == set()  # another district's applicant: not in scope
+
+
+@pytest.mark.parametrize("typed", ["plain", "spaced_lowercase"])
+def test_cases_are_found_by_an_applicants_full_id_number(client, city_clerk, cases, beilun_worker, typed):
+    number = beilun_worker.id_number
+    term = number if typed == "plain" else f" {number[:6]} {number[6:14]} {number[14:].lower()} "
+    assert _listed(login(client, city_clerk), q=term) == {
+        cases["beilun"].number,
+        cases["beilun_overdue"].number,
+    }
+
+
+def test_a_partial_id_number_finds_no_case(client, city_clerk, cases, beilun_worker):
+    assert _listed(login(client, city_clerk), q=beilun_worker.id_number[:10]) == set()
+
+
+def test_the_case_number_and_reference_still_find_the_case(client, beilun_clerk, cases):
+    assert _listed(login(client, beilun_clerk), q=cases["beilun"].number) == {cases["beilun"].number}
+
+
+def test_the_case_list_names_each_column_once_and_shows_the_due_date_with_the_days_left(
+    client, beilun_clerk, cases
+):
+    page = login(client, beilun_clerk).get(CASES)
+    with translation.override("zh-hans"):  # "due on" and "time limit" are both 调解期限 there
+        headers = [str(header["text"]) for header in page.context["result_headers"]]
+    assert len(headers) == len(set(headers)), headers
+    html = page.content.decode()
+    assert "2025-06-16" in html  # the due date, beside the days left

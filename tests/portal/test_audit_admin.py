@@ -433,3 +433,19 @@ def recorded_action_codes() -> set[str]:
                     keys |= set(re.findall(r'^\s+key\s*=\s*"([a-z_]+)"', body, re.MULTILINE))
                 codes |= {f"export.{key}" for key in keys}
     return codes
+
+
+def test_a_workers_own_actions_are_listed_under_their_name_not_their_hashed_account(client, city_clerk):
+    worker = register_worker(EnterpriseFactory(district=district("330206")), sequence=41, name="孙师傅")
+    account = UserFactory(username="u" + "3f9a" * 6, role=Role.WORKER, worker=worker, first_name="孙师傅")
+    audit_record(actor=account, action="worker.update", obj=worker, summary="银行账号变更申请")
+    html = login(client, city_clerk).get(LIST).content.decode()
+    assert account.username not in html
+    assert "孙师傅" in html[html.index("field-actor_display") :]
+
+
+def test_a_long_summary_is_clamped_on_the_list_with_the_whole_text_in_its_title(client, city_clerk):
+    long = "申请人" + "所在企业未按规定缴纳社会保险，" * 12 + "请补充材料。"
+    audit_record(actor=city_clerk, action="claim.reject", district_id=district("330206").pk, summary=long)
+    html = login(client, city_clerk).get(LIST).content.decode()
+    assert f'class="clamp" title="{long}"' in html

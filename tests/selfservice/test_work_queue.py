@@ -329,3 +329,61 @@ def test_the_queue_page_costs_the_same_queries_however_long_the_queue(people, cl
         html = client.get(QUEUE).content.decode()
     assert len(many) == len(few)
     assert html.count('class="record"') == 25 and "?page=2" in html
+
+
+def _online_case():
+    worker = register_worker(
+        EnterpriseFactory(district=district("330206")),
+        sequence=next(_sequence),
+        bank_account="6222021234567890123",
+    )
+    account = services.account_activate(worker_id=worker.pk, password="Lanterns-on-the-river-9")
+    return mediation_services.case_apply(
+        by=account,
+        applicant_ids=[worker.pk],
+        dispute_type=DisputeType.PAY,
+        claim="拖欠",
+        source=CaseSource.ONLINE,
+    )
+
+
+def _record_of(html: str, number: str) -> str:
+    start = html.rindex('<li class="record"', 0, html.index(number))
+    return html[start : html.index("</li>", start)]
+
+
+def test_an_online_application_received_months_ago_and_overdue_does_not_look_new(people):
+    from django.utils import translation
+
+    from mediation.models import DisputeCase
+
+    fresh = _online_case()
+    old = _online_case()
+    # Received 90 days ago and never accepted, but its row entered today (as a list loaded later would be).
+    received = timezone.localdate() - datetime.timedelta(days=90)
+    DisputeCase.objects.filter(pk=old.pk).update(
+        received_on=received, due_on=received + datetime.timedelta(days=15)
+    )
+
+    # Oldest first by its own date: the case received 90 days ago leads, though its row is newer.
+    assert [pk for kind, pk in queue_of(people["submitter"]) if kind == "case"] == [old.pk, fresh.pk]
+    html = _get(people["submitter"]).content.decode()
+    with translation.override("zh-hans"):
+        new = translation.gettext("New online application")
+        online = translation.gettext("Applied online")
+    old_record, fresh_record = _record_of(html, old.number), _record_of(html, fresh.number)
+    assert new not in old_record and online in old_record and "deadline--overdue" in old_record
+    assert f"{received:%Y-%m-%d}" in old_record  # its own date of receipt
+    assert new in fresh_record
+
+
+def test_a_claim_to_approve_shows_when_it_was_submitted_as_well_as_reviewed(people):
+    from training.models import Claim
+
+    claim = claim_review(claim_id=subsidy_claim(people["submitter"]).pk, by=people["reviewer"])
+    Claim.objects.filter(pk=claim.pk).update(submitted_at=claim.reviewed_at - datetime.timedelta(days=5))
+    claim.refresh_from_db()
+    html = _get(people["approver"]).content.decode()
+    record = _record_of(html, claim.reference)
+    assert f"{timezone.localtime(claim.submitted_at):%Y-%m-%d %H:%M}" in record
+    assert f"{timezone.localtime(claim.reviewed_at):%Y-%m-%d %H:%M}" in record

@@ -785,3 +785,23 @@ def test_the_claim_list_filters_with_the_api_s_parameters(client, beilun_clerk, 
         html = client.get(CLAIMS, query).content.decode()
         shown = {c.reference for c in [*approved_claims, waiting] if c.reference in html}
         assert shown == {c.reference for c in expected}, query
+
+
+def test_a_claim_applied_for_online_names_the_worker_not_their_hashed_account(
+    client, beilun_clerk, worker, certify
+):
+    from selfservice.services import account_activate
+
+    account = account_activate(worker_id=worker.pk, password="Lanterns-on-the-river-9")
+    certificate = certify(SkillLevel.SENIOR, datetime.date(2025, 5, 1))
+    claim = claim_submit(
+        by=account,
+        worker_id=worker.pk,
+        kind=ClaimKind.SKILL_SUBSIDY,
+        certificate_id=certificate.pk,
+        online=True,
+    )
+    html = login(client, beilun_clerk).get(f"/admin/training/claim/{claim.pk}/change/").content.decode()
+    assert account.username not in html
+    submitted = html[html.index("field-submitted_by_name") :]
+    assert worker.name in submitted[: submitted.index("</div>", submitted.index("readonly"))]

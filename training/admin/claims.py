@@ -207,7 +207,9 @@ class ClaimAdmin(ImportExportMixin, ActionFormMixin, ScopedRelationsMixin, Servi
     importer_key = ClaimImporter.key
     list_display = ["reference", "kind", "worker_name", "district", "amount", "status", "submitted_at"]
     list_select_related = ["district"]
-    list_filter = filterset_filters(ClaimFilterSet, "kind", "status", "district", "submitted_online")
+    list_filter = filterset_filters(
+        ClaimFilterSet, "kind", "status", "district", "submitted_online", "worker"
+    )
     # Searching is overridden below: a claim reference, or a worker's full ID number through the hash.
     search_fields = ["=id"]
     search_help_text = _("A claim reference (e.g. BT2025-00001234) or the worker's full ID number.")
@@ -229,8 +231,9 @@ class ClaimAdmin(ImportExportMixin, ActionFormMixin, ScopedRelationsMixin, Servi
                            "reference_date", "note"]}),
         (_("What the claim is for"), {"fields": ["certificate", "subsidy_occupation", "subsidy_level",
                                                  "apprenticeship", "award", "award_title"]}),
-        (_("History"), {"fields": ["submitted_at", "submitted_by", "submitted_online", "reviewed_at",
-                                   "reviewed_by", "approved_at", "approved_by", "paid_at", "closed_reason"]}),
+        (_("History"), {"fields": ["submitted_at", "submitted_by_name", "submitted_online", "reviewed_at",
+                                   "reviewed_by_name", "approved_at", "approved_by_name", "paid_at",
+                                   "closed_reason"]}),
     ]  # fmt: skip
 
     def get_queryset(self, request):
@@ -245,6 +248,20 @@ class ClaimAdmin(ImportExportMixin, ActionFormMixin, ScopedRelationsMixin, Servi
     @admin.display(description=field_label(Claim, "worker"))
     def worker_name(self, obj):
         return obj.worker_name
+
+    # Who submitted, reviewed and approved: a worker who applied online by name (their account's user
+    # name is a keyed hash), staff by user name and name.
+    @admin.display(description=field_label(Claim, "submitted_by"))
+    def submitted_by_name(self, obj):
+        return obj.submitted_by.display_name if obj.submitted_by else "—"
+
+    @admin.display(description=field_label(Claim, "reviewed_by"))
+    def reviewed_by_name(self, obj):
+        return obj.reviewed_by.display_name if obj.reviewed_by else "—"
+
+    @admin.display(description=field_label(Claim, "approved_by"))
+    def approved_by_name(self, obj):
+        return obj.approved_by.display_name if obj.approved_by else "—"
 
     @admin.display(description=field_label(Claim, "rule"))
     def rule_version(self, obj):

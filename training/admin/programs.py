@@ -76,7 +76,7 @@ class EnrollmentAdmin(ImportExportMixin, ScopedRelationsMixin, ServiceAdminMixin
     form = EnrollmentForm
     list_display = ["worker_name", "program", "district", "enrolled_on", "status", "completed_on"]
     list_select_related = ["program", "district"]
-    list_filter = filterset_filters(EnrollmentFilterSet, "status", "district")
+    list_filter = filterset_filters(EnrollmentFilterSet, "status", "district", "worker")
     autocomplete_fields = ["worker", "program", "certificate"]
     scoped_relations = ("worker", "program", "certificate")
 
