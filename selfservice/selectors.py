@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import cast
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -594,12 +595,16 @@ class QueueItem:
 
 
 def _with_deadline(case: DisputeCase, today: datetime.date) -> DisputeCase:
-    case.days_left = case_days_left(case, today)
-    case.overdue = deadlines.is_overdue(case.status, case.due_on, today)
-    case.due_soon = deadlines.is_due_soon(case.status, case.due_on, today)
-    case.is_new_online = case.source == CaseSource.ONLINE and case.status == CaseStatus.APPLIED
-    if case.days_left is not None and case.days_left < 0:
-        case.days_overdue = -case.days_left
+    days_left = case_days_left(case, today)
+    # For the queue's template: attributes of this instance only, not fields of the model.
+    vars(case).update(
+        days_left=days_left,
+        overdue=deadlines.is_overdue(case.status, case.due_on, today),
+        due_soon=deadlines.is_due_soon(case.status, case.due_on, today),
+        is_new_online=case.source == CaseSource.ONLINE and case.status == CaseStatus.APPLIED,
+    )
+    if days_left is not None and days_left < 0:
+        vars(case)["days_overdue"] = -days_left
     return case
 
 
@@ -644,7 +649,7 @@ def work_queue_items(rows, today: datetime.date | None = None) -> list[QueueItem
               QUEUE_BANK: ids[QUEUE_BANK]}  # fmt: skip
     found = {group: {obj.pk: obj for obj in loaders[group]()} if wanted[group] else {} for group in loaders}
     for case in found[QUEUE_CASE].values():
-        _with_deadline(case, today)
+        _with_deadline(cast(DisputeCase, case), today)
     items = []
     for kind, pk, at in rows:
         group = "claim" if kind in (QUEUE_REVIEW, QUEUE_APPROVE) else kind

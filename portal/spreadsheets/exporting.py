@@ -13,6 +13,7 @@ import datetime
 import logging
 import tempfile
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, cast
 
 from celery import shared_task
 from django.conf import settings
@@ -31,6 +32,9 @@ from portal.access import as_scope
 from portal.audit import audit_record
 from portal.jobs import job_claimed, job_create, job_fail, job_finish, job_progress, job_submit
 from portal.spreadsheets.columns import PortalResource
+
+if TYPE_CHECKING:
+    from portal.admin.importexport import ImportExportMixin
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +65,9 @@ def _xlsx_value(value):
 
 def write_xlsx(resource: PortalResource, queryset, out, *, on_row=None) -> int:
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(str(resource._meta.model._meta.verbose_name_plural))
+    model = resource._meta.model
+    assert not isinstance(model, str)  # a ModelResource has its model class
+    sheet = book.create_sheet(str(model._meta.verbose_name_plural))
     sheet.append(resource.get_export_headers())
     count = 0
     for values in export_rows(resource, queryset):
@@ -165,7 +171,7 @@ def export_response(model_admin, request, fmt: str):
     if fmt == "csv":
         _audit(request.user, model_admin.importer_key, rows=rows, fmt=fmt)
         response = StreamingHttpResponse(csv_lines(resource, queryset), content_type=FORMATS["csv"])
-        response["Content-Disposition"] = content_disposition_header(True, name)
+        response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
         return response
     out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
     rows = write_xlsx(resource, queryset, out)
@@ -202,7 +208,7 @@ def _export_job(job) -> None:
     from django.apps import apps
 
     model = apps.get_model(job.params["model"])
-    model_admin = admin.site.get_model_admin(model)
+    model_admin = cast("ImportExportMixin", admin.site.get_model_admin(model))
     # The list is rebuilt as its owner saw it: the same admin, their scope, the same query string.
     request = HttpRequest()
     request.method = "GET"

@@ -20,7 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, ClassVar, NamedTuple
+from typing import IO, Any, ClassVar, NamedTuple, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -32,7 +32,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from portal.access import Level, Scope, as_scope
 from portal.audit import audit_record
 from portal.spreadsheets.cells import message_of
-from portal.spreadsheets.columns import PortalResource, escape_formula
+from portal.spreadsheets.columns import Column, PortalResource, escape_formula
 from portal.spreadsheets.reading import FileProblem, is_blank, open_table
 
 CHUNK_ROWS = 2000
@@ -82,7 +82,7 @@ class Importer:
         self.scope = SYSTEM_SCOPE if user is None else as_scope(user)
         self.today = today or timezone.localdate()
         self.resource = self.resource_class()
-        self.columns = {name: f for name, f in self.resource.fields.items() if not f.readonly}
+        self.columns = {name: cast(Column, f) for name, f in self.resource.fields.items() if not f.readonly}
 
     # --- the format -----------------------------------------------------------------------------------
 
@@ -184,7 +184,7 @@ class ErrorReport:
         self.headers = headers
         self.width = len(headers)
         self.rows = 0
-        self.sheet = None
+        self.sheet: Any = None  # a write-only worksheet, made at the first bad row
 
     def add(self, row: int, cells, messages: str) -> None:
         if self.sheet is None:
@@ -313,7 +313,7 @@ def _check_chunk(importer: Importer, positions, chunk, outcome: Outcome, report:
 
     if problems:
         for number, cells in chunk:
-            errors = problems.get(number)
+            errors = problems.get(number) or []
             if not errors:
                 continue
             outcome.bad += 1

@@ -287,8 +287,8 @@ class XlsxBook:
         return {
             index
             for index, number_format in enumerate(styles)
-            if (code := custom.get(number_format) or builtin_format_code(number_format))
-            and is_date_format(code)
+            if (format_code := custom.get(number_format) or builtin_format_code(number_format))
+            and is_date_format(format_code)
         }
 
     def estimated_rows(self) -> int | None:
