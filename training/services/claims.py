@@ -125,6 +125,7 @@ def claim_submit(
     )
 
     tuition = tuition or {}
+    institution = receipt_sha256 = ""  # a tuition claim's, set below
     if kind == ClaimKind.SKILL_SUBSIDY:
         certificate = (
             SkillCertificate.objects.filter(pk=certificate_id).first() if certificate_id is not None else None
