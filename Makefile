@@ -27,7 +27,7 @@ SERVICE_MARKERS := not postgres and not redis and not celery_worker and not brow
 help:
 	@echo "make run       install into .venv, migrate, set up roles and demo accounts, serve on 127.0.0.1:8000"
 	@echo "make test      run the test suite (service tests only when DATABASE_URL=postgres://...)"
-	@echo "make lint      ruff check + ruff format --check + import contracts (lint-imports)"
+	@echo "make lint      ruff check + ruff format --check + import contracts (lint-imports) + mypy"
 	@echo "make format    ruff check --fix + ruff format"
 	@echo "make bench     city-scale benchmarks (BENCH_WORKERS=$(BENCH_WORKERS))"
 	@echo "make messages  update and compile the zh_Hans translations"
@@ -72,6 +72,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

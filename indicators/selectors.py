@@ -23,7 +23,7 @@ def latest_run(period_code: str) -> IndicatorRun | None:
 
 def latest_runs(period_codes) -> dict[str, IndicatorRun]:
     """The newest successful run of each period, in one query (for trends over many periods)."""
-    runs = {}
+    runs: dict[str, IndicatorRun] = {}
     for run in IndicatorRun.objects.filter(
         period__in=list(period_codes), status=RunStatus.SUCCEEDED
     ).order_by("period", "-finished_at", "-pk"):

@@ -146,6 +146,7 @@ def restrict(queryset: models.QuerySet, user_or_scope, action: Action | str = Ac
     paths = scope_path(model, scope.level)
     if not paths:
         return queryset.none()
+    value: int | frozenset[int] | None
     if scope.level == Level.DISTRICT:
         value, lookup = scope.district_id, ""
     elif scope.level == Level.WORKER:

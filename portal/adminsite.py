@@ -6,6 +6,8 @@ Outside the portal.admin package on purpose: Django imports the site while the a
 imported (its modules register models on ``admin.site``), and the package must not import itself then.
 """
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
@@ -35,6 +37,10 @@ def _rank(order, key) -> int:
 class PortalAutocompleteJsonView(AutocompleteJsonView):
     """Django's autocomplete, with the target admin's labels and, for writes, the user's write scope."""
 
+    # Set by Django's process_request; django-stubs does not declare them.
+    admin_site: admin.AdminSite
+    source_field: Any
+
     def get_queryset(self):
         queryset = super().get_queryset()
         source_admin = self.admin_site._registry.get(self.source_field.model)
@@ -44,7 +50,8 @@ class PortalAutocompleteJsonView(AutocompleteJsonView):
         return queryset.select_related(*related) if related else queryset
 
     def serialize_result(self, obj, to_field_name):
-        result = super().serialize_result(obj, to_field_name)
+        # Django >= 4.0 has serialize_result; django-stubs 5.2 does not declare it.
+        result = super().serialize_result(obj, to_field_name)  # type: ignore[misc]
         label = getattr(self.model_admin, "autocomplete_label", None)
         if label is not None:
             result["text"] = str(label(obj))

@@ -1,6 +1,9 @@
 """Template context every page needs: portal name, page language, the user's role, scope and links."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.urls import reverse
@@ -10,11 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from portal.access import scope_for
 from portal.views import is_worker, sees_dashboards, works_in_admin
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclass(frozen=True)
 class NavLink:
     url: str
-    label: str
+    label: StrOrPromise
     current: bool
     count: object = None  # a WorkQueueCount, or None
 
@@ -78,7 +84,7 @@ def nav_links(request) -> list[NavLink]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
-    links = []
+    links: list[tuple[str, StrOrPromise, WorkQueueCount | None]] = []
     if works_in_admin(user):
         links.append((reverse("admin:index"), _("Administration"), None))
         if scope_for(user).can_write:
@@ -101,7 +107,7 @@ def work_queue_count(request) -> WorkQueueCount | None:
     return request._work_queue_count
 
 
-def role_label(user) -> str:
+def role_label(user) -> StrOrPromise:
     if user is None or not user.is_authenticated:
         return ""
     # createsuperuser leaves the default role "worker", which would mislabel the account.

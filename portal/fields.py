@@ -21,8 +21,8 @@ that personal data may not go.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core import checks
@@ -62,6 +62,10 @@ class EncryptedTextField(models.BinaryField):
     """Text encrypted with portal.crypto; the Python value is a str, the column holds the token."""
 
     description = _("Text encrypted at rest")
+    if TYPE_CHECKING:
+        # What the django-stubs plugin gives models and querysets for this field: text, not BinaryField's bytes.
+        _pyi_private_set_type: str | None
+        _pyi_private_get_type: str  # type: ignore[assignment]
     empty_values = [None, "", b""]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -69,7 +73,7 @@ class EncryptedTextField(models.BinaryField):
         kwargs.setdefault("editable", True)
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         # Our default is the reverse of BinaryField's.
         if self.editable:
@@ -80,7 +84,8 @@ class EncryptedTextField(models.BinaryField):
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
         errors = super().check(**kwargs)
-        if self.unique or self.db_index:
+        # django-stubs does not declare Field.db_index, which Field.__init__ sets.
+        if self.unique or self.db_index:  # type: ignore[attr-defined]
             # Random nonces make equal values differ in the column, so a database index is useless.
             errors.append(
                 checks.Error(
@@ -151,12 +156,19 @@ class EncryptedTextField(models.BinaryField):
         value = self.value_from_object(obj)
         return "" if value is None else str(value)
 
-    def formfield(self, **kwargs: Any) -> forms.Field | None:
-        defaults: dict[str, Any] = {"form_class": forms.CharField, "max_length": self.max_length}
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
+        defaults: dict[str, Any] = {"max_length": self.max_length}
         if self.null:
             defaults["empty_value"] = None
         defaults.update(kwargs)
-        return models.Field.formfield(self, **defaults)
+        return models.Field.formfield(
+            self, form_class=form_class or forms.CharField, choices_form_class=choices_form_class, **defaults
+        )
 
 
 def _dotted_path(function: Callable[..., Any]) -> str:
@@ -188,7 +200,7 @@ class BlindIndexField(models.CharField):
         self.normaliser = _dotted_path(normaliser) if callable(normaliser) else normaliser
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         kwargs["source"] = self.source
         if self.normaliser is not None:

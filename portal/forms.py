@@ -1,5 +1,7 @@
 """Forms of the page shell, and the pieces the account and self-service forms share."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -24,7 +26,13 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].widget.attrs.update({"autocapitalize": "none", "spellcheck": "false"})
 
 
-class ServiceErrorsMixin:
+if TYPE_CHECKING:
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
+
+
+class ServiceErrorsMixin(_FormBase):
     """Put a service's ValidationError on the fields it names; unknown fields go to the whole form."""
 
     def add_service_error(self, error: ValidationError) -> None:
@@ -52,6 +60,7 @@ class NewPasswordForm(ServiceErrorsMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean returns cleaned_data
         first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
         if first and second and first != second:
             self.add_error("new_password2", _("The two passwords differ."))

@@ -6,6 +6,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -61,9 +62,11 @@ class JobView:
         """The kind of job and what it holds, such as "Import: 职工"."""
         prefix, _dot, key = self.job.kind.partition(".")
         label = str(KIND_LABELS.get(prefix, self.job.kind))
-        model = None
+        model: type[models.Model] | None = None
         if prefix == "import" and key in IMPORTERS:
-            model = IMPORTERS[key].resource_class._meta.model
+            declared = IMPORTERS[key].resource_class._meta.model
+            # A resource may name its model by label.
+            model = apps.get_model(declared) if isinstance(declared, str) else declared
         elif prefix == "export" and self.job.params.get("model"):
             try:
                 model = apps.get_model(self.job.params["model"])

@@ -186,7 +186,7 @@ def jobs_reap_stale(*, older_than_seconds: int | None = None) -> int:
     )
     reaped = 0
     for job_id, started_at in candidates:
-        if not has_leases or started_at < overdue_since:
+        if not has_leases or (started_at is not None and started_at < overdue_since):
             reaped += _job_fail_orphan(job_id)
         elif lease_try(Namespace.JOB, job_id):
             # Holding the lease while failing it: no redelivered task can take the job over meanwhile.

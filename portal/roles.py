@@ -5,11 +5,18 @@ every `migrate`) makes the groups match this table exactly. Row-level scope (whi
 permissions only say which kinds of record a role may view or change at all.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import Role
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 VIEW = ("view",)
 READ_WRITE = ("view", "add", "change")
@@ -107,7 +114,7 @@ DUTY_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 #: What each duty is for: shown next to the duty on the user's page and printed by setup_roles.
-DUTY_DESCRIPTIONS: dict[str, tuple[str, str]] = {
+DUTY_DESCRIPTIONS: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
     PAYMENT_STAFF: (
         _("Payment staff"),
         _(
@@ -133,7 +140,7 @@ def group_name(role: str) -> str:
 
 def codenames(table: dict[str, tuple[str, ...]]) -> set[str]:
     """ "app_label.codename" of every permission in a table of ROLE_PERMISSIONS or DUTY_GROUPS."""
-    names = set()
+    names: set[str] = set()
     for label, actions in table.items():
         app_label, model = label.split(".")
         # "view" means view_<model>; a custom permission is named in full.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import cast
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -597,19 +598,25 @@ class QueueItem:
 
 
 def _with_deadline(case: DisputeCase, today: datetime.date) -> DisputeCase:
-    case.days_left = case_days_left(case, today)
-    case.overdue = deadlines.is_overdue(case.status, case.due_on, today)
-    case.due_soon = deadlines.is_due_soon(case.status, case.due_on, today)
-    case.is_online = case.source == CaseSource.ONLINE
-    # New only while it is recent and within its time limit: one received months ago is overdue, not new.
-    case.is_new_online = (
-        case.is_online
-        and case.status == CaseStatus.APPLIED
-        and not case.overdue
-        and (today - case.received_on).days <= NEW_APPLICATION_DAYS
+    days_left = case_days_left(case, today)
+    overdue = deadlines.is_overdue(case.status, case.due_on, today)
+    is_online = case.source == CaseSource.ONLINE
+    # For the queue's template: attributes of this instance only, not fields of the model.
+    vars(case).update(
+        days_left=days_left,
+        overdue=overdue,
+        due_soon=deadlines.is_due_soon(case.status, case.due_on, today),
+        is_online=is_online,
+        # New only while it is recent and within its time limit: one received months ago is overdue, not new.
+        is_new_online=(
+            is_online
+            and case.status == CaseStatus.APPLIED
+            and not overdue
+            and (today - case.received_on).days <= NEW_APPLICATION_DAYS
+        ),
     )
-    if case.days_left is not None and case.days_left < 0:
-        case.days_overdue = -case.days_left
+    if days_left is not None and days_left < 0:
+        vars(case)["days_overdue"] = -days_left
     return case
 
 
@@ -654,7 +661,7 @@ def work_queue_items(rows, today: datetime.date | None = None) -> list[QueueItem
               QUEUE_BANK: ids[QUEUE_BANK]}  # fmt: skip
     found = {group: {obj.pk: obj for obj in loaders[group]()} if wanted[group] else {} for group in loaders}
     for case in found[QUEUE_CASE].values():
-        _with_deadline(case, today)
+        _with_deadline(cast(DisputeCase, case), today)
     items = []
     for kind, pk, at in rows:
         group = "claim" if kind in (QUEUE_REVIEW, QUEUE_APPROVE) else kind

@@ -126,7 +126,8 @@ def _begin(
     """Lock the case, check who acts and the state; (case, its old status)."""
     case = _locked_case(case_id)
     if applicant_may and is_worker(by):
-        if not case.applicant_links.filter(worker_id=as_scope(by).worker_id).exists():
+        worker_id = as_scope(by).worker_id
+        if worker_id is None or not case.applicant_links.filter(worker_id=worker_id).exists():
             raise PermissionDenied(_("You may only act on your own cases."))
     else:
         require_staff(by, case.district_id)
@@ -178,7 +179,9 @@ def _check_application_limit(by: User | None) -> None:
     and exactly: the applicant's row is locked first, so applications sent at once are counted in turn.
     """
     limit = settings.MEDIATION_APPLICATIONS_PER_HOUR
-    list(Worker.objects.select_for_update().filter(pk=as_scope(by).worker_id).values_list("pk", flat=True))
+    worker_id = as_scope(by).worker_id
+    if worker_id is not None:
+        list(Worker.objects.select_for_update().filter(pk=worker_id).values_list("pk", flat=True))
     now = timezone.now()
     recent = list(
         DisputeCase.objects.filter(
@@ -294,6 +297,7 @@ def case_apply(
             errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
+    assert enterprise is not None  # else "enterprise" or "applicants" is in errors
 
     ((sequence, number),) = numbers_draw(district=enterprise.district, year=received_on.year)
     case = DisputeCase(

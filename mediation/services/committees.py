@@ -71,12 +71,12 @@ def committee_establish(
         district_id = enterprise.district_id
     elif enterprise_id:
         raise ValidationError({"enterprise": [_("Only an enterprise committee belongs to an enterprise.")]})
-    elif not District.objects.filter(pk=district_id).exists():
+    elif district_id is None or not District.objects.filter(pk=district_id).exists():
         raise ValidationError({"district": [_("Choose the district the body serves.")]})
     require_staff(by, district_id)
     name = _text(name, field="name", required_message=_("Give the committee's name."), limit=200)
     established_on = day(established_on, field="established_on")
-    members = members_check(members)
+    checked = members_check(members)
     committee = MediationCommittee(
         kind=kind, name=name, enterprise=enterprise, district_id=district_id, established_on=established_on,
         note=_note(note, multiline=False)[:255],
@@ -88,9 +88,9 @@ def committee_establish(
         raise ValidationError(
             {"enterprise": [_("This enterprise already has a standing mediation committee.")]}
         ) from None
-    for member in members:
+    for member in checked:
         member.committee = committee
-    CommitteeMember.objects.bulk_create(members)
+    CommitteeMember.objects.bulk_create(checked)
     audit_record(actor=by, action="committee.establish", obj=committee, summary=name, data={"kind": kind})
     return committee
 

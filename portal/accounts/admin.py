@@ -5,6 +5,8 @@ link" replaces Django's set-password form, which is gone. Duties are check boxes
 every change is an audit event (portal/accounts/services.py).
 """
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -48,16 +50,17 @@ class AccountForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.actor = actor
         grantable = rights.duties_grantable_by(actor) if actor is not None else []
-        self.fields["duties"].choices = [(name, duty_label(name)) for name in grantable]
+        cast(forms.ChoiceField, self.fields["duties"]).choices = [
+            (name, duty_label(name)) for name in grantable
+        ]
         self.held_duties = set(rights.duty_names(self.instance)) if self.instance.pk else set()
         self.fields["duties"].initial = sorted(self.held_duties & set(grantable))
         if "role" in self.fields and actor is not None:
             allowed = set(rights.roles_grantable_by(actor))
             if self.instance.pk:
                 allowed.add(self.instance.role)
-            self.fields["role"].choices = [
-                (v, label) for v, label in self.fields["role"].choices if v in allowed
-            ]
+            role = cast(forms.ChoiceField, self.fields["role"])
+            role.choices = [(v, label) for v, label in _pairs(role) if v in allowed]
         if "worker" in self.fields:
             self.fields["worker"].widget = forms.NumberInput()  # millions of workers: no drop-down
             self.fields["worker"].help_text = _("For workers: the id of the registry record.")
@@ -71,17 +74,23 @@ class AccountForm(forms.ModelForm):
 
     def wanted_duties(self) -> set[str]:
         """Duties the account should hold: the boxes ticked, plus held ones the administrator cannot touch."""
-        offered = {name for name, _label in self.fields["duties"].choices}
+        offered = {name for name, _label in _pairs(self.fields["duties"])}
         return set(self.cleaned_data.get("duties") or ()) | (self.held_duties - offered)
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # ModelForm.clean returns cleaned_data
         actor = self.actor
         district = cleaned.get("district")
         limited = actor is not None and not actor.is_superuser and actor.role in DISTRICT_ROLES
         if limited and district is not None and district.pk != actor.district_id:
             self.add_error("district", rights.OTHER_DISTRICT)
         return cleaned
+
+
+def _pairs(field: forms.Field) -> list[tuple[str, str]]:
+    """A choice field's choices: ChoiceField keeps them as a list of (value, label) pairs."""
+    return cast("list[tuple[str, str]]", cast(forms.ChoiceField, field).choices)
 
 
 class AccountAddForm(AccountForm):
@@ -146,7 +155,8 @@ class UserAdmin(admin.ModelAdmin):
         form_class = super().get_form(request, obj, change=change, **defaults)
         actor = request.user
 
-        class Form(form_class):
+        # A subclass of the class Django built for this request, which mypy cannot see as a type.
+        class Form(form_class):  # type: ignore[valid-type, misc]
             def __init__(self, *args, **kw):
                 super().__init__(*args, actor=actor, **kw)
 

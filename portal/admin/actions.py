@@ -10,6 +10,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin.bases import ModelAdminMixinBase
+
 #: How many references one message (or an action's confirmation page) lists before "and N more".
 REFERENCES_SHOWN = 20
 #: Actions that call a service once per row take at most this many rows.
@@ -63,7 +65,7 @@ def selected_ids(request, queryset, limit: int) -> list[int] | None:
     return ids
 
 
-class ActionFormMixin:
+class ActionFormMixin(ModelAdminMixinBase):
     """Actions that ask for one more value first (a reason, a bank reference), like Django's delete page."""
 
     action_form_template = "admin/portal/action_form.html"

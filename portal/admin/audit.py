@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.contrib import admin
@@ -24,6 +25,12 @@ from portal.models import AuditEvent, User
 from portal.paginator import EstimatedCountPaginator
 from portal.resources import AuditEventResource
 from portal.selectors import audit_actions_recorded
+
+if TYPE_CHECKING:
+    from django.contrib.admin.views.main import ChangeList as _ChangeListBase
+    from django_stubs_ext import StrOrPromise
+else:
+    _ChangeListBase = object
 
 # --- The audit review page ------------------------------------------------------------------------------
 
@@ -65,8 +72,10 @@ class ActorFilter(admin.SimpleListFilter):
         staff = User.objects.filter(Q(role__in=STAFF_ROLES) | Q(is_superuser=True))
         scope = as_scope(request.user)
         if not scope.is_city:
-            staff = staff.filter(district_id=scope.district_id)
-        choices = [(self.SYSTEM, _("System"))]
+            staff = (
+                staff.filter(district_id=scope.district_id) if scope.district_id is not None else staff.none()
+            )
+        choices: list[tuple[str, StrOrPromise]] = [(self.SYSTEM, _("System"))]
         for user in staff.order_by("username").only("pk", "username", "first_name", "last_name"):
             name = user.get_full_name()
             choices.append((str(user.pk), f"{user.username} ({name})" if name else user.username))
@@ -104,7 +113,7 @@ class CreatedToFilter(InputFilter):
 
 
 def _parse_day(value: str | None) -> datetime.date | None:
-    if not (value or "").strip():
+    if value is None or not value.strip():
         return None
     try:
         return datetime.date.fromisoformat(value.strip())
@@ -150,7 +159,7 @@ def attach_references(events, user) -> None:
         event.record_reference = found.get((event.object_type, event.object_id))
 
 
-class _ReferencesChangeList:
+class _ReferencesChangeList(_ChangeListBase):
     """Mixed into the audit list's ChangeList: the page's records named by their references."""
 
     def get_results(self, request):
@@ -198,7 +207,8 @@ class AuditEventAdmin(ImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
         "summary",
         "details_table",
     ]
-    readonly_fields = fields
+    # django-stubs reads `fields` as the base class's nested field groups; these are plain names.
+    readonly_fields = fields  # type: ignore[assignment]
     actions = None
 
     def has_add_permission(self, request):

@@ -54,7 +54,9 @@ def district_choices(user) -> list[tuple[str, str]]:
     scope = as_scope(user)
     districts = District.objects.all()
     if not scope.is_city:
-        districts = districts.filter(pk=scope.district_id)
+        districts = (
+            districts.filter(pk=scope.district_id) if scope.district_id is not None else districts.none()
+        )
     return [(str(d.pk), d.name) for d in districts]
 
 
@@ -80,6 +82,7 @@ class FilterSetFilter(admin.SimpleListFilter):
     """
 
     filterset_class: type[django_filters.FilterSet]
+    parameter_name: str  # set by filterset_filters, where the base class allows None
     #: The sidebar's choices when the filter's own would not do (a boolean's "Employed" / "Left").
     choice_labels: Sequence[tuple[str, str]] | None = None
 
@@ -110,7 +113,7 @@ class FilterSetFilter(admin.SimpleListFilter):
 
     def _chosen_label(self, request, model_admin) -> str:
         """The row an id filter names, as its admin's pickers name it; the bare id outside the scope."""
-        value = self.value()
+        value = self.value() or ""
         try:
             field = self.model._meta.get_field(self.filter.field_name)
         except FieldDoesNotExist:

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from portal import spreadsheets as importing
 from portal.access import as_scope
+from portal.admin.bases import ModelAdminMixinBase
 from portal.choices import JobStatus
 from portal.jobs import JobNotQueued
 from portal.models import Job
@@ -50,7 +51,7 @@ class _QueryOnlyChangeList:
         self.can_show_all = self.multi_page = False
 
 
-class ImportExportMixin:
+class ImportExportMixin(ModelAdminMixinBase):
     """导入, 下载模板 and 导出 on a registry list; the work itself is in portal.spreadsheets."""
 
     resource_class: type[columns.PortalResource]
@@ -115,7 +116,7 @@ class ImportExportMixin:
         response = HttpResponse(
             self.resource_class().template_workbook(), content_type=exporting.FORMATS["xlsx"]
         )
-        response["Content-Disposition"] = content_disposition_header(True, name)
+        response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
         return response
 
     def import_view(self, request):

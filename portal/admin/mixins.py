@@ -1,14 +1,18 @@
 """Admin classes that apply the scope of portal/access.py, so no admin page can forget it."""
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext
 
 from portal.access import Action, as_scope, can_access, restrict
+from portal.admin.bases import ModelAdminMixinBase
 
 
-class ScopedAdminMixin:
+class ScopedAdminMixin(ModelAdminMixinBase):
     """Lists and change pages show only rows in the user's scope; writes need write scope on the row.
 
     A row outside the scope is not in get_queryset at all, so guessing its id in the URL gives
@@ -42,7 +46,12 @@ class ScopedAdminMixin:
             if not scope.is_city:
                 from portal.models import District
 
-                kwargs["queryset"] = District.objects.filter(pk=scope.district_id)
+                districts = District.objects.all()
+                kwargs["queryset"] = (
+                    districts.filter(pk=scope.district_id)
+                    if scope.district_id is not None
+                    else districts.none()
+                )
         if db_field.name in getattr(self, "writable_relations", ()):
             # The form writes through this choice: only rows the user may change, as its autocomplete.
             related = kwargs.get("queryset", db_field.related_model._default_manager.all())
@@ -71,7 +80,7 @@ def label_choices(formfield, related_admin):
     return formfield
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
     """A service's ValidationError on a form: each error on the field it names, the rest on the form."""
     if not hasattr(exc, "error_dict"):
         form.add_error(None, exc)
@@ -88,7 +97,7 @@ class ServiceModelForm(forms.ModelForm):
     Subclasses implement ``call_service(user, data, instance)``; ``request`` is set by the admin.
     """
 
-    request = None
+    request: HttpRequest | None = None
 
     def call_service(self, user, data: dict, instance):
         raise NotImplementedError
@@ -96,6 +105,7 @@ class ServiceModelForm(forms.ModelForm):
     def _post_clean(self):
         if self.errors:
             return
+        assert self.request is not None, "the admin sets the request (ServiceAdminMixin.get_form)"
         try:
             with transaction.atomic():
                 self.instance = self.call_service(self.request.user, self.cleaned_data, self.instance)
@@ -117,9 +127,10 @@ class ServiceModelForm(forms.ModelForm):
 class ServiceAdminMixin(ScopedAdminMixin):
     """Admin whose form is a ServiceModelForm: hands the request to the form, saves nothing itself."""
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        form.request = request  # modelform_factory made a fresh class for this request
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # modelform_factory made a fresh class (of the admin's ServiceModelForm) for this request
+        cast("type[ServiceModelForm]", form).request = request
         return form
 
     def save_model(self, request, obj, form, change):
@@ -131,7 +142,7 @@ class ServiceAdminMixin(ScopedAdminMixin):
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
-class AllOrNothingMixin:
+class AllOrNothingMixin(ModelAdminMixinBase):
     """A POST that does not succeed (a form, an inline, or a service refused) leaves nothing behind.
 
     ServiceModelForm calls its service while the form is validated, before the admin validates the

@@ -3,6 +3,7 @@
 from django.contrib.admin import widgets
 
 from portal.access import Action, restrict
+from portal.admin.bases import ModelAdminMixinBase
 
 
 class ScopedRawIdWidget(widgets.ForeignKeyRawIdWidget):
@@ -28,7 +29,7 @@ class ScopedRawIdWidget(widgets.ForeignKeyRawIdWidget):
         return (str(label(obj)) if label is not None and text else text), url
 
 
-class ScopedRelationsMixin:
+class ScopedRelationsMixin(ModelAdminMixinBase):
     """Foreign keys to records (workers, certificates…) offer and accept only rows in the user's scope."""
 
     scoped_relations: tuple[str, ...] = ()

@@ -86,5 +86,7 @@ def exception_handler(exc, context):
 def not_found(request, *args, **kwargs):
     """An /api/ URL that names no endpoint (/api/workers/1.5/): the API's 404, not the HTML page."""
     return error_response(
-        code="not_found", message=exceptions.NotFound.default_detail, status_code=status.HTTP_404_NOT_FOUND
+        code="not_found",
+        message=str(exceptions.NotFound.default_detail),
+        status_code=status.HTTP_404_NOT_FOUND,
     )

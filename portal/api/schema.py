@@ -21,7 +21,9 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text=_("A stable code, such as not_found or throttled."))
     message = serializers.CharField(help_text=_("What went wrong, in the user's language."))
-    fields = serializers.DictField(
+    # The serializer's metaclass takes declared fields out of the class, so this does not hide
+    # Serializer.fields at run time; the stubs cannot know that.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text=_("Per input field, what is wrong with it; empty when the error is not about a field."),
     )

@@ -30,7 +30,9 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     answers 404, so a request body cannot probe what lies outside the scope."""
 
     def get_queryset(self):
-        return restrict(super().get_queryset(), self.context["request"].user, Action.VIEW)
+        queryset = super().get_queryset()
+        assert queryset is not None  # a writable related field always has one
+        return restrict(queryset, self.context["request"].user, Action.VIEW)
 
 
 class ServiceInputSerializer(serializers.Serializer):

@@ -5,9 +5,10 @@ so ID numbers, phones and accounts travel in the body of a POST to a lookup acti
 """
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers, status, viewsets
+from rest_framework import generics, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
@@ -31,7 +32,13 @@ def refuse_personal_query_parameters(request) -> None:
         raise ValidationError({name: [PERSONAL_QUERY_MESSAGE] for name in refused})
 
 
-class ScopedViewSetMixin:
+if TYPE_CHECKING:
+    _ViewSetMixinBase = generics.GenericAPIView
+else:
+    _ViewSetMixinBase = object
+
+
+class ScopedViewSetMixin(_ViewSetMixinBase):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         refuse_personal_query_parameters(request)
@@ -66,6 +73,9 @@ class ServiceViewSet(ScopedReadOnlyViewSet):
 
     def read_back(self, obj, status_code: int = status.HTTP_200_OK) -> Response:
         # Read again as a GET would, so a write answers with exactly what a read shows.
+        assert (
+            self.queryset is not None and self.serializer_class is not None
+        )  # every ServiceViewSet sets both
         instance = restrict(self.queryset.all(), self.request.user, Action.VIEW).get(pk=obj.pk)
         serializer = self.serializer_class(instance, context=self.get_serializer_context())
         return Response(serializer.data, status=status_code)

@@ -15,6 +15,7 @@ import datetime
 import io
 import re
 from decimal import Decimal
+from typing import cast
 
 from django.db import models
 from django.db.models import QuerySet
@@ -25,6 +26,7 @@ from import_export import fields, resources
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from portal.masking import mask_bank_account, mask_id_number, mask_phone
 
@@ -77,6 +79,8 @@ class Column(fields.Field):
     ``readonly`` columns are exported only. ``mask`` names the portal.masking rule that hides personal
     data in exports; ``choices`` exports a choice's label instead of its stored value.
     """
+
+    column_name: str  # always given here, where the base class allows None
 
     def __init__(
         self,
@@ -139,7 +143,7 @@ class PortalResource(resources.ModelResource):
         return queryset.select_related(*cls.select_related)
 
     def import_columns(self) -> list[Column]:
-        return [f for f in self.get_export_fields() if not f.readonly]
+        return [f for f in cast("list[Column]", self.get_export_fields()) if not f.readonly]
 
     def export_resource(self, instance, selected_fields=None, **kwargs):
         # Every value passes the formula escape, whatever a subclass's dehydrate method returns.
@@ -149,6 +153,7 @@ class PortalResource(resources.ModelResource):
         """An empty XLSX with the headers (text-formatted where digits must survive) and a rules sheet."""
         book = Workbook()
         sheet = book.active
+        assert isinstance(sheet, Worksheet)  # a new workbook's one sheet
         sheet.title = str(_("Data"))
         columns = self.import_columns()
         bold = Font(bold=True)

@@ -13,6 +13,7 @@ import datetime
 import logging
 import tempfile
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, cast
 
 from celery import shared_task
 from django.conf import settings
@@ -32,6 +33,9 @@ from portal.access import as_scope
 from portal.audit import audit_record
 from portal.jobs import job_claimed, job_create, job_fail, job_finish, job_progress, job_submit
 from portal.spreadsheets.columns import TEXT_FORMAT, PortalResource, lay_out_columns, sheet_title
+
+if TYPE_CHECKING:
+    from portal.admin.importexport import ImportExportMixin
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +66,9 @@ def _xlsx_value(value):
 
 def write_xlsx(resource: PortalResource, queryset, out, *, on_row=None) -> int:
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(sheet_title(resource._meta.model._meta.verbose_name_plural))
+    model = resource._meta.model
+    assert not isinstance(model, str)  # a ModelResource has its model class
+    sheet = book.create_sheet(sheet_title(model._meta.verbose_name_plural))
     headers = resource.get_export_headers()
     text = [bool(getattr(field, "text", False)) for field in resource.get_export_fields()]
     lay_out_columns(sheet, list(zip(headers, text, strict=True)))
@@ -176,7 +182,7 @@ def export_response(model_admin, request, fmt: str):
     if fmt == "csv":
         _audit(request.user, model_admin.importer_key, rows=rows, fmt=fmt)
         response = StreamingHttpResponse(csv_lines(resource, queryset), content_type=FORMATS["csv"])
-        response["Content-Disposition"] = content_disposition_header(True, name)
+        response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
         return response
     out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
     rows = write_xlsx(resource, queryset, out)
@@ -213,7 +219,7 @@ def _export_job(job) -> None:
     from django.apps import apps
 
     model = apps.get_model(job.params["model"])
-    model_admin = admin.site.get_model_admin(model)
+    model_admin = cast("ImportExportMixin", admin.site.get_model_admin(model))
     # The list is rebuilt as its owner saw it: the same admin, their scope, the same query string.
     request = HttpRequest()
     request.method = "GET"

@@ -20,7 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, ClassVar, NamedTuple
+from typing import IO, Any, ClassVar, NamedTuple, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -36,6 +36,7 @@ from portal.audit import audit_record
 from portal.spreadsheets.cells import message_of
 from portal.spreadsheets.columns import (
     TEXT_FORMAT,
+    Column,
     PortalResource,
     escape_formula,
     lay_out_columns,
@@ -90,7 +91,7 @@ class Importer:
         self.scope = SYSTEM_SCOPE if user is None else as_scope(user)
         self.today = today or timezone.localdate()
         self.resource = self.resource_class()
-        self.columns = {name: f for name, f in self.resource.fields.items() if not f.readonly}
+        self.columns = {name: cast(Column, f) for name, f in self.resource.fields.items() if not f.readonly}
 
     # --- the format -----------------------------------------------------------------------------------
 
@@ -199,7 +200,7 @@ class ErrorReport:
         self.width = len(headers)
         self.text_positions = frozenset(text_positions)
         self.rows = 0
-        self.sheet = None
+        self.sheet: Any = None  # a write-only worksheet, made at the first bad row
 
     def add(self, row: int, cells, messages: str) -> None:
         if self.sheet is None:
@@ -218,7 +219,7 @@ class ErrorReport:
     def _value(self, position: int, value: object) -> object:
         if position not in self.text_positions or value is None:
             return _cell(value)
-        cell = WriteOnlyCell(self.sheet, value=_cell(value))
+        cell = WriteOnlyCell(self.sheet, value=cast(Any, _cell(value)))
         cell.number_format = TEXT_FORMAT
         return cell
 
@@ -349,7 +350,7 @@ def _check_chunk(importer: Importer, positions, chunk, outcome: Outcome, report:
 
     if problems:
         for number, cells in chunk:
-            errors = problems.get(number)
+            errors = problems.get(number) or []
             if not errors:
                 continue
             outcome.bad += 1

@@ -217,10 +217,10 @@ class XlsxBook:
         with self._part(path, WHOLE_PART_MAX_BYTES) as part:
             return part.read()
 
-    def _relationships(self, part: str) -> dict[str, tuple[str, str]]:
+    def _relationships(self, part: str) -> dict[str | None, tuple[str, str]]:
         folder, name = posixpath.split(part)
         rels = posixpath.join(folder, "_rels", f"{name}.rels")
-        found = {}
+        found: dict[str | None, tuple[str, str]] = {}
         for item in _parse(self._read_whole(rels)):
             target = item.get("Target", "")
             path = (
@@ -287,8 +287,8 @@ class XlsxBook:
         return {
             index
             for index, number_format in enumerate(styles)
-            if (code := custom.get(number_format) or builtin_format_code(number_format))
-            and is_date_format(code)
+            if (format_code := custom.get(number_format) or builtin_format_code(number_format))
+            and is_date_format(format_code)
         }
 
     def estimated_rows(self) -> int | None:
@@ -299,13 +299,13 @@ class XlsxBook:
             if found and int(found.group(1)) > 1:
                 return int(found.group(1))
             count, tail = head.count("<row"), b""
-            found = head.rfind("<row")
-            gap = len(head) - found if found >= 0 else len(head)
+            last = head.rfind("<row")
+            gap = len(head) - last if last >= 0 else len(head)
             while chunk := source.read(_READ_SIZE):
                 data = tail + chunk
-                if (found := data.rfind(b"<row")) >= 0:
+                if (last := data.rfind(b"<row")) >= 0:
                     count += data.count(b"<row")
-                    gap = len(data) - found
+                    gap = len(data) - last
                 else:
                     gap += len(chunk)
                 if b"</sheetData" in data or gap > self.row_limit:

@@ -124,8 +124,12 @@ def claim_submit(
         submitted_online=online,
     )
 
+    tuition = tuition or {}
+    institution = receipt_sha256 = ""  # a tuition claim's, set below
     if kind == ClaimKind.SKILL_SUBSIDY:
-        certificate = SkillCertificate.objects.filter(pk=certificate_id).first()
+        certificate = (
+            SkillCertificate.objects.filter(pk=certificate_id).first() if certificate_id is not None else None
+        )
         if certificate is None:
             raise ValidationError({"certificate": [_("Choose a certificate.")]})
         claim.rule, claim.amount = rules.skill_subsidy_terms(
@@ -135,7 +139,6 @@ def claim_submit(
         claim.subsidy_occupation, claim.subsidy_level = certificate.occupation, certificate.level
         payee = worker
     elif kind == ClaimKind.TUITION:
-        tuition = tuition or {}
         missing = [
             f for f in ("degree", "institution", "major", "tuition_paid", "paid_on") if not tuition.get(f)
         ]
@@ -175,7 +178,11 @@ def claim_submit(
         claim.reference_date = tuition["paid_on"]
         payee = worker
     elif kind == ClaimKind.CRAFTSMAN_AWARD:
-        award = CraftsmanAward.objects.select_related("title").filter(pk=award_id).first()
+        award = (
+            CraftsmanAward.objects.select_related("title").filter(pk=award_id).first()
+            if award_id is not None
+            else None
+        )
         if award is None:
             raise ValidationError({"award": [_("Choose a craftsman award.")]})
         claim.rule, claim.amount, claim.reference_date = rules.award_terms(worker=worker, award=award)
@@ -185,7 +192,11 @@ def claim_submit(
     elif kind == ClaimKind.APPRENTICESHIP_STIPEND:
         from training.models import Apprenticeship
 
-        apprenticeship = Apprenticeship.objects.select_related("master").filter(pk=apprenticeship_id).first()
+        apprenticeship = (
+            Apprenticeship.objects.select_related("master").filter(pk=apprenticeship_id).first()
+            if apprenticeship_id is not None
+            else None
+        )
         if apprenticeship is None or worker.pk != apprenticeship.master_id:
             raise ValidationError(
                 {"apprenticeship": [_("The stipend is claimed by the master of an apprenticeship.")]}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -37,6 +38,9 @@ from training.models import Claim, Payment, PaymentBatch
 from training.models.payment import payment_reference
 from training.services.claims import BulkOutcome
 from workers.models import Worker
+
+if TYPE_CHECKING:
+    from openpyxl.cell import Cell
 
 PAYABLE = (ClaimStatus.APPROVED, ClaimStatus.RETURNED)
 PAYMENT_STAFF_PERMISSION = "training.export_disbursement"
@@ -70,7 +74,7 @@ def is_payment_staff(user) -> bool:
 
 def _require_payment_staff(by: User | None, batch: PaymentBatch, *, marking: bool = False) -> None:
     _require_scope(by, batch.district_id)
-    if not is_payment_staff(by):
+    if by is None or not is_payment_staff(by):
         raise PermissionDenied(_("Only payment staff may do this."))
     if marking and by.pk in (batch.created_by_id, batch.sent_by_id):
         raise PermissionDenied(
@@ -223,7 +227,7 @@ def batch_create(
             "held_back": {reason: len(refs) for reason, refs in outcome.refused.items()},
         },
     )
-    batch.held_back = outcome.refused
+    batch.held_back = outcome.refused  # type: ignore[attr-defined]  # for the caller's message only
     return batch
 
 
@@ -332,13 +336,14 @@ def _disbursement_workbook(batch: PaymentBatch) -> tuple[bytes, int, Decimal]:
     lay_out_columns(sheet, [(header, header == ACCOUNT_HEADER) for header in DISBURSEMENT_HEADERS])
     sheet.append(list(DISBURSEMENT_HEADERS))
 
-    def text_cell(value: str) -> WriteOnlyCell:
+    def text_cell(value: str) -> Cell:
         cell = WriteOnlyCell(sheet, value=value)
         cell.number_format = TEXT_FORMAT
         return cell
 
-    def amount_cell(value: Decimal) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=value)
+    def amount_cell(value: Decimal) -> Cell:
+        # openpyxl writes a Decimal as a number; its stubs leave Decimal out.
+        cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
         cell.number_format = AMOUNT_FORMAT
         return cell
 

@@ -16,6 +16,7 @@ every line already recorded. A file naming another batch is refused as a whole.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import PurePath
@@ -205,6 +206,7 @@ def _parse(number: int, values: dict) -> tuple[Line | None, list[tuple[str, str]
     named = batch_reference if payment_id is not None else ""
     if errors:
         return None, errors, named
+    assert payment_id is not None and digest is not None  # else errors names them
     return Line(number, payment_id, amount, digest, result, bank_reference, reason), errors, named
 
 
@@ -227,6 +229,7 @@ def _keep_report(*, by: User | None, batch: PaymentBatch, outcome: ReconcileOutc
     Its accounts are masked; the job has the batch's district, so it is scoped like the batch (its
     creator, and staff who see that district).
     """
+    assert outcome.report is not None  # kept only when there is a report
     job = job_create(
         by=by,
         kind="reconcile.batch",
@@ -261,7 +264,7 @@ def batch_reconcile_file(
     report = ErrorReport(table.headers, text_positions=[table.positions["account"]])
     reference = batch.reference
     lines: dict[int, Line] = {}  # payment id -> line
-    kept_cells: dict[int, list] = {}  # row -> masked cells, for the report
+    kept_cells: dict[int, Sequence[object]] = {}  # row -> masked cells, for the report
     problems: dict[int, list[tuple[str, str]]] = {}
     others: set[str] = set()
     try:

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Field, Max
 from django.utils.translation import gettext as _
 
 from portal.access import require_write_scope
@@ -39,7 +39,8 @@ def _require_rule_editor(by: User | None) -> None:
 def _plain(value) -> str | int | bool | None:
     """A value as the audit event keeps it (JSON): dates and money as text, related rows by id."""
     if isinstance(value, Decimal):
-        return f"{value:.2f}" if value.as_tuple().exponent >= -2 else str(value)
+        exponent = value.as_tuple().exponent  # a letter for NaN and infinity
+        return f"{value:.2f}" if isinstance(exponent, int) and exponent >= -2 else str(value)
     if isinstance(value, datetime.date):
         return value.isoformat()
     if hasattr(value, "pk"):
@@ -47,13 +48,20 @@ def _plain(value) -> str | int | bool | None:
     return value
 
 
-def _get(rule: SubsidyRule, name: str):
+def _field(name: str) -> Field:
+    """A rule's editable field: every name in EDITABLE is a concrete field, never a relation's reverse."""
     field = SubsidyRule._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field
+
+
+def _get(rule: SubsidyRule, name: str):
+    field = _field(name)
     return getattr(rule, field.attname)
 
 
 def _normalise(name: str, value):
-    field = SubsidyRule._meta.get_field(name)
+    field = _field(name)
     if getattr(value, "pk", None) is not None and field.is_relation:
         return value.pk
     if isinstance(value, (int, float, str)) and field.get_internal_type() == "DecimalField":
@@ -79,7 +87,7 @@ def _changed(rule: SubsidyRule, changes: dict) -> dict:
 
 def _apply(rule: SubsidyRule, changed: dict) -> None:
     for name, value in changed.items():
-        setattr(rule, SubsidyRule._meta.get_field(name).attname, value)
+        setattr(rule, _field(name).attname, value)
 
 
 def _save(rule: SubsidyRule) -> None:
@@ -149,7 +157,7 @@ def rule_revise(
 
     fixed = sorted(set(changed) & set(MATCHING))
     if fixed:
-        labels = ", ".join(str(SubsidyRule._meta.get_field(name).verbose_name) for name in fixed)
+        labels = ", ".join(str(_field(name).verbose_name) for name in fixed)
         raise ValidationError(
             _(
                 "Rule “%(rule)s” has judged claims, so what it covers (%(fields)s) stays as it is; end it and add a new rule instead."
