@@ -8,7 +8,6 @@ the bar labels and axes, which show large figures as the cards do (indicators.da
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from indicators.choices import Unit
 from indicators.dashboards.board import Board
@@ -38,12 +37,7 @@ def comparison_chart(board: Board) -> dict:
         if board.district is None
         else _("highlighted: this district"),
         "reference": (
-            {
-                "name": board.reference_name,
-                # The few words beside the line itself; the legend gives the full name.
-                "short": _("Whole city") if unit == Unit.PERCENT else pgettext("chart label", "Average"),
-                "value": as_float(board.comparison_reference),
-            }
+            {"name": board.reference_name, "value": as_float(board.comparison_reference)}
             if board.comparison_reference is not None
             else None
         ),
