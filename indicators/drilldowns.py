@@ -388,7 +388,7 @@ def describe_filters(form: forms.Form, filters: dict) -> list[str]:
             value = dict(field.choices).get(value, value)
         elif isinstance(value, int) and not isinstance(value, bool):
             value = grouped(value)
-        described.append(f"{field.label}: {value}")
+        described.append(gettext("%(label)s: %(value)s") % {"label": field.label, "value": value})
     return described
 
 

@@ -21,6 +21,10 @@ def csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
+def filtered(label: str, value: str) -> str:
+    return zh("%(label)s: %(value)s") % {"label": label, "value": value}
+
+
 def beijing(run) -> str:
     return run.finished_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
 
@@ -71,9 +75,9 @@ def test_a_filtered_drilldown_export_says_which_filters_were_applied(client, bei
         client.get(url, {"period": "2025Q3", "name": "北仑", "min_skilled": "2", "order": "count"})
     )
     block = " ".join(row[0] for row in rows[: rows.index([])])
-    assert f"{zh('Enterprise name starts with')}: 北仑" in block
-    assert f"{zh('At least this many skilled workers')}: 2" in block
-    assert f"{zh('Rank by')}: {zh('Number of high-skill talents')}" in block
+    assert filtered(zh("Enterprise name starts with"), "北仑") in block
+    assert filtered(zh("At least this many skilled workers"), "2") in block
+    assert filtered(zh("Rank by"), zh("Number of high-skill talents")) in block
     assert f"#{city['q3'].pk}" in block
 
     unfiltered = csv_rows(client.get(url, {"period": "2025Q3"}))
@@ -85,7 +89,7 @@ def test_a_filtered_drilldown_export_says_which_filters_were_applied(client, bei
         io.BytesIO(client.get(url.replace(".csv", ".xlsx"), {"period": "2025Q3", "name": "北仑"}).content)
     )
     lines = [row[0] for row in book.worksheets[0].iter_rows(values_only=True) if row[0]]
-    assert any(f"{zh('Enterprise name starts with')}: 北仑" in str(line) for line in lines)
+    assert any(filtered(zh("Enterprise name starts with"), "北仑") in str(line) for line in lines)
 
 
 def test_drilldown_counts_are_plain_integers_in_the_csv(client, beilun_official, city):
