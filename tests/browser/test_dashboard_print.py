@@ -5,6 +5,8 @@ import datetime
 import re
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
 
 from tests.browser import test_dashboard
 from tests.browser.helpers import DESKTOP, PHONE, screenshot_dir
@@ -120,6 +122,15 @@ def test_a_printed_board_carries_the_print_date_and_page_numbers(live_server, sn
     (shots / "dashboard-district-print-numbered.pdf").write_bytes(pdf)
     assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) > 1  # numbered pages: "1 / 4" at the bottom right
     assert page.problems == [], page.problems
+
+    # Without JavaScript there is no button that would do nothing, only the hint to use the browser's command.
+    still = new_page(browser, DESKTOP, java_script_enabled=False)
+    sign_in(still, live_server.url, "beilun_official")
+    still.goto(f"{live_server.url}/dashboard/330206/?period=2025Q3")
+    assert not still.locator("#print-button").is_visible()
+    with translation.override("zh-hans"):
+        hint = gettext("To print, use your browser's print command: the page is laid out for A4.")
+    assert hint in still.locator("#exports").inner_text()
 
 
 def test_large_figures_read_in_wan_on_cards_and_bar_labels(live_server, snapshot, browser):
