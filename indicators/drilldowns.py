@@ -15,13 +15,16 @@ from decimal import Decimal
 from django import forms
 from django.db.models import F, FloatField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Cast, NullIf
+from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from indicators.models import EnterpriseFigure, IndicatorRun
 from indicators.periods import Period
 from portal.access import restrict
 from portal.models import District
+from portal.numbers import grouped
 from workers.choices import SizeBand
 from workers.models import Enterprise
 
@@ -158,13 +161,14 @@ class NoCommitteeFilterForm(NameFilterForm):
 def enterprises_without_committee(
     user, *, district: District, period: Period, name: str = "", size: str = ""
 ) -> QuerySet:
-    """Above-scale enterprises of the district with a union by the period's last day and no enterprise
-    mediation committee existing that day (the (district, above_scale) index, one EXISTS probe each)."""
+    """Above-scale enterprises of the district with a union by the period's last day (today, for a period
+    not over yet) and no enterprise mediation committee existing that day (the (district, above_scale)
+    index, one EXISTS probe each)."""
     from mediation.choices import CommitteeKind
     from mediation.models import MediationCommittee
     from mediation.selectors import enterprise_committee_exists
 
-    day = period.end
+    day = state_day(period)
     enterprises = Enterprise.objects.filter(
         district=district, above_scale=True, union_established_on__lte=day
     ).filter(~enterprise_committee_exists(day))
@@ -347,6 +351,48 @@ register(
 # --- Display ---------------------------------------------------------------------------------------------
 
 
+def state_day(period: Period, today: datetime.date | None = None) -> datetime.date:
+    """The day whose state a list of records gives: the period's last day, or today while it lasts."""
+    return min(period.end, today or timezone.localdate())
+
+
+def situation(drilldown: Drilldown, period: Period, run: IndicatorRun | None) -> str:
+    """Which day the list describes, in words; never a day still to come as if it had been."""
+    today = timezone.localdate()
+    if drilldown.needs_run:
+        if run is None or run.finished_at is None:
+            return ""
+        computed = timezone.localdate(run.finished_at)
+        if period.end <= computed:
+            return ""
+        return gettext(
+            "The period has not ended: these are the figures as of the computation on %(date)s, "
+            "not those of its last day (%(end)s)."
+        ) % {"date": computed.isoformat(), "end": period.end.isoformat()}
+    if period.end > today:
+        return gettext(
+            "The records as they stand now, as of today (%(date)s); the period runs until %(end)s. "
+            "The dashboard's figure comes from the last computation and may differ by what was recorded since."
+        ) % {"date": today.isoformat(), "end": period.end.isoformat()}
+    return gettext(
+        "The records as they stand now, for the situation on %(date)s; the dashboard's figure comes from "
+        "the last computation and may differ by what was recorded since."
+    ) % {"date": period.end.isoformat()}
+
+
+def describe_filters(form: forms.Form, filters: dict) -> list[str]:
+    """The filters applied, as "label: value" in the form's words (a choice by its label)."""
+    described = []
+    for name, value in filters.items():
+        field = form.fields[name]
+        if isinstance(field, forms.ChoiceField):
+            value = dict(field.choices).get(value, value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            value = grouped(value)
+        described.append(gettext("%(label)s: %(value)s") % {"label": field.label, "value": value})
+    return described
+
+
 def display_cell(value, kind: str) -> str:
     """A cell as the page shows it; exports write the raw value with a number format instead."""
     if value is None or value == "":
@@ -356,9 +402,9 @@ def display_cell(value, kind: str) -> str:
     if kind == "date" and isinstance(value, datetime.date):
         return value.isoformat()
     if kind == "int":
-        return f"{value:,}"
+        return grouped(value)
     if kind == "percent":
-        return f"{value:,.1f}"
+        return grouped(value, 1)
     if kind == "decimal":
-        return f"{value:,.2f}"
+        return grouped(value, 2)
     return str(value)

@@ -1,8 +1,11 @@
 """Exports of the dashboards' tables: XLSX formatted for reading and printing, CSV that Excel opens in Chinese.
 
-A report is a title, a few lines saying what it shows (period, time of computation, run) and one or
-more tables whose columns say their kind, so numbers stay numbers and dates stay dates in Excel.
-Text that a spreadsheet could take for a formula (= + - @ …) is neutralised in both formats.
+A report is a title, a few lines saying what it shows (period, time of computation in Beijing time, run,
+the filters applied) and one or more tables whose columns say their kind, so numbers stay numbers and
+dates stay dates in Excel. Both formats start with that header block, then the table. Numbers are
+plain and rounded to their kind's precision (``1120``, not ``1120.0000``; headcounts whole, yuan to the
+fen), so a file says what the page says. Text that a spreadsheet could take for a formula (= + - @ …)
+is neutralised in both formats.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
@@ -22,16 +26,22 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from portal.numbers import rounded
+
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 NUMBER_FORMATS = {
     "int": "#,##0",
-    "count": "#,##0.##",
+    "count": "#,##0",
     "percent": "0.0",
     "decimal": "#,##0.00",
     "date": "yyyy-mm-dd",
 }
+#: Decimals a number of each kind is written with: the precision the pages show it in.
+DECIMALS = {"int": 0, "count": 0, "percent": 1, "decimal": 2}
+#: Runs are dated in Beijing time, whatever the server's or the reader's time zone.
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
@@ -68,9 +78,17 @@ def _plain(value, kind: str):
         return _("yes") if value else _("no")
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if isinstance(value, int | float | Decimal) and kind in DECIMALS:
+        return _number(value, DECIMALS[kind])
     if isinstance(value, int | float | Decimal | datetime.date):
         return value
     return str(value)
+
+
+def _number(value, decimals: int) -> int | Decimal:
+    """A plain number: an int when whole-numbered, else a Decimal with exactly ``decimals`` places."""
+    number = rounded(value, decimals)
+    return int(number) if decimals == 0 else number
 
 
 def _width(value) -> int:
@@ -127,10 +145,16 @@ def to_xlsx(report: Report) -> bytes:
 
 
 def to_csv(report: Report) -> bytes:
-    """The first table, header first so other programs read it too; UTF-8 with a BOM for Excel."""
+    """The header block (title, the table's name, period, run, filters), an empty line, then the first
+    table with its column headings; UTF-8 with a BOM for Excel."""
     table = report.tables[0]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(report.title)])
+    writer.writerow([neutralise(_("Table: %(name)s") % {"name": table.name})])
+    for line in report.lines:
+        writer.writerow([neutralise(line)])
+    writer.writerow([])
     writer.writerow([neutralise(h) for h in table.headers])
     for number, row in enumerate(table.rows):
         out = []
@@ -170,12 +194,10 @@ def _unit_kind(unit: str) -> str:
 
 
 def run_lines(period_label: str, run) -> list[str]:
-    from django.utils import timezone
-
-    finished = timezone.localtime(run.finished_at).strftime("%Y-%m-%d %H:%M") if run.finished_at else ""
+    finished = run.finished_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if run.finished_at else ""
     return [
         _("Period: %(period)s") % {"period": period_label},
-        _("Computed at %(time)s by run #%(run)s") % {"time": finished, "run": run.pk},
+        _("Computed at %(time)s Beijing time by run #%(run)s") % {"time": finished, "run": run.pk},
     ]
 
 
@@ -242,11 +264,29 @@ def _districts_table(board) -> Table:
     return Table(_("Districts"), [str(h) for h in headers], kinds, rows)
 
 
-def drilldown_report(drilldown, *, district, period, run, rows: list[list], truncated: bool) -> Report:
+def drilldown_report(
+    drilldown,
+    *,
+    district,
+    period,
+    run,
+    rows: list[list],
+    truncated: bool,
+    filters: list[str] | None = None,
+    situation: str = "",
+) -> Report:
+    """A drill-down's rows with what they are: the period, the run (when ranked from one), the day whose
+    state the list gives (``situation``), and the filters applied, each "label: value"."""
     from indicators.dashboards.periods import period_label
 
     label = period_label(period)
     lines = run_lines(label, run) if run is not None else [_("Period: %(period)s") % {"period": label}]
+    if situation:
+        lines.append(situation)
+    if filters:
+        lines.append(_("Filters applied: %(filters)s") % {"filters": "; ".join(filters)})
+    else:
+        lines.append(_("Filters applied: none (every record)"))
     lines.append(_("Personal data is masked."))
     if truncated:
         lines.append(

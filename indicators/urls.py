@@ -22,6 +22,7 @@ register_converter(DistrictCodeConverter, "district")
 urlpatterns = [
     path("", views.city_page, name="dashboard"),
     path("export.<str:fmt>", views.city_export, name="dashboard-export"),
+    path("recompute/", views.recompute, name="dashboard-recompute"),
     path("<district:code>/", views.district_page, name="dashboard-district"),
     path("<district:code>/export.<str:fmt>", views.district_export, name="dashboard-district-export"),
     path("<district:code>/records/<slug:slug>/", views.drilldown_page, name="dashboard-drilldown"),

@@ -1,4 +1,5 @@
-"""The dashboard pages: the city overview, a district's page, drill-downs to the records, their exports."""
+"""The dashboard pages: the city overview, a district's page, drill-downs to the records, their exports,
+and city staff's "recompute now"."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ import datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from indicators import exports
 from indicators.dashboards.board import board_for, chosen_indicator
@@ -30,12 +34,16 @@ from indicators.drilldowns import (
     DRILLDOWNS,
     EXPORT_LIMIT,
     PER_PAGE,
+    describe_filters,
     display_cell,
     drilldown_slugs_by_indicator,
+    situation,
 )
+from indicators.models import IndicatorRun
 from indicators.periods import Period
 from indicators.selectors import latest_run
 from portal.access import scope_for
+from portal.jobs import JobNotQueued
 from portal.models import District
 from portal.views import role_required, sees_dashboards
 
@@ -130,9 +138,18 @@ def _board_page(request: HttpRequest, district: District | None) -> HttpResponse
         "own_page": own_page,
         "provisional_until": provisional_until,
         "is_city_staff": scope.is_city,
+        "recompute_run": _asked_run(request) if scope.is_city else None,
     }
     template = "indicators/district.html" if district is not None else "indicators/city.html"
     return render(request, template, context)
+
+
+def _asked_run(request: HttpRequest) -> IndicatorRun | None:
+    """The run a "recompute now" started (``?run=``), whose status the board shows to city staff."""
+    asked = request.GET.get("run", "")
+    if not asked.isdigit():
+        return None
+    return IndicatorRun.objects.filter(pk=int(asked)).only("pk", "period", "status").first()
 
 
 @never_cache
@@ -176,6 +193,38 @@ def district_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     return _board_export(request, get_object_or_404(District, code=code), fmt)
 
 
+@never_cache
+@require_POST
+@role_required(sees_dashboards)
+def recompute(request: HttpRequest) -> HttpResponse:
+    """City staff queue a run of the shown period through the engine's task and come back to the board,
+    which shows the run's status; anyone else gets the 403 page."""
+    if not scope_for(request.user).is_city:
+        return render(request, "portal/forbidden.html", status=403)
+    district = District.objects.filter(code=request.POST.get("district", "")).first()
+    indicator = request.POST.get("indicator", "")
+    here = reverse("dashboard-district", args=[district.code]) if district else reverse("dashboard")
+    try:
+        period = Period.parse(request.POST.get("period", ""))
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect(here)
+    back = here + _query(period=period.code, indicator=indicator if indicator in INDICATORS else "")
+    if period.start > timezone.localdate():
+        messages.error(
+            request, _("%(period)s has not begun: there is nothing to compute yet.") % {"period": period.code}
+        )
+        return redirect(back)
+    from indicators.tasks import period_compute_async
+
+    try:
+        run = period_compute_async(period=period, user=request.user)
+    except JobNotQueued:
+        messages.error(request, _("The computation could not be queued: the background service is down."))
+        return redirect(back)
+    return redirect(f"{back}&run={run.pk}")
+
+
 def _drilldown_rows(request: HttpRequest, code: str, slug: str, available: set[str]):
     """The drill-down, district, period, run, filter form and rows; a district outside the scope is a 404.
 
@@ -194,14 +243,14 @@ def _drilldown_rows(request: HttpRequest, code: str, slug: str, available: set[s
     rows = None
     if run is not None or not drilldown.needs_run:
         rows = drilldown.rows(request.user, district=district, period=period, run=run, filters=filters)
-    return drilldown, district, period, period_error, run, form, rows
+    return drilldown, district, period, period_error, run, form, filters, rows
 
 
 @never_cache
 @role_required(sees_dashboards)
 def drilldown_page(request: HttpRequest, code: str, slug: str) -> HttpResponse:
     available = periods_with_snapshots()
-    drilldown, district, period, period_error, run, form, rows = _drilldown_rows(
+    drilldown, district, period, period_error, run, form, _filters, rows = _drilldown_rows(
         request, code, slug, available
     )
     page = None
@@ -227,6 +276,7 @@ def drilldown_page(request: HttpRequest, code: str, slug: str) -> HttpResponse:
         "period_error": period_error,
         "period_groups": period_groups(available, timezone.localdate(), period),
         "run": run,
+        "situation": situation(drilldown, period, run),
         "form": form,
         "page": page,
         "table": table,
@@ -246,7 +296,7 @@ def drilldown_page(request: HttpRequest, code: str, slug: str) -> HttpResponse:
 def drilldown_export(request: HttpRequest, code: str, slug: str, fmt: str) -> HttpResponse:
     if fmt not in FORMATS:
         raise Http404
-    drilldown, district, period, _error, run, _form, rows = _drilldown_rows(
+    drilldown, district, period, _error, run, form, filters, rows = _drilldown_rows(
         request, code, slug, periods_with_snapshots()
     )
     if rows is None:
@@ -260,5 +310,7 @@ def drilldown_export(request: HttpRequest, code: str, slug: str, fmt: str) -> Ht
         run=run,
         rows=[drilldown.cells(obj) for obj in objects[:EXPORT_LIMIT]],
         truncated=truncated,
+        filters=describe_filters(form, filters),
+        situation=situation(drilldown, period, run),
     )
     return exports.response(report, fmt)

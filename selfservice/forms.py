@@ -11,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 
 from mediation.choices import DisputeType
 from portal.forms import LoginForm, NewPasswordForm, ServiceErrorsMixin
+from portal.numbers import amount as format_amount
 from selfservice.uploads import check_receipt
 from training.choices import Degree
 
@@ -77,7 +78,7 @@ class SubsidyChooseForm(ServiceErrorsMixin, forms.Form):
                     "occupation": option.certificate.occupation,
                     "level": option.certificate.get_level_display(),
                     "date": option.certificate.issued_on.isoformat(),
-                    "amount": option.amount,
+                    "amount": format_amount(option.amount),
                 },
             )
             for option in options

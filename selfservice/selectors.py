@@ -22,6 +22,7 @@ from mediation.choices import CaseSource, CaseStatus
 from mediation.models import CaseEvent, DisputeCase
 from portal.access import Action, restrict
 from portal.models import AuditEvent
+from portal.numbers import amount as format_amount
 from selfservice.models import BankAccountChange, BankAccountChangeStatus, NoticeMarker
 from training import rules
 from training import selectors as training_selectors
@@ -332,7 +333,7 @@ def _claim_text(action: str, claim: Claim, event: AuditEvent) -> tuple[str, bool
         "claim.review": (_("Your claim %(ref)s has been reviewed.") % {"ref": ref}, False),
         "claim.approve": (
             _("Your claim %(ref)s has been approved: %(amount)s yuan.")
-            % {"ref": ref, "amount": claim.amount},
+            % {"ref": ref, "amount": format_amount(claim.amount)},
             False,
         ),
         "claim.reject": (
@@ -344,7 +345,8 @@ def _claim_text(action: str, claim: Claim, event: AuditEvent) -> tuple[str, bool
             True,
         ),
         "claim.pay": (
-            _("Your claim %(ref)s has been paid: %(amount)s yuan.") % {"ref": ref, "amount": claim.amount},
+            _("Your claim %(ref)s has been paid: %(amount)s yuan.")
+            % {"ref": ref, "amount": format_amount(claim.amount)},
             False,
         ),
         "claim.return": (

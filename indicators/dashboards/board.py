@@ -15,7 +15,12 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from indicators.choices import Kind, Light, Unit
-from indicators.dashboards.formatting import UNIT_SHORT, format_change, format_value
+from indicators.dashboards.formatting import (
+    UNIT_SHORT,
+    format_change_compact,
+    format_compact,
+    format_value,
+)
 from indicators.dashboards.periods import trend_periods
 from indicators.definitions import INDICATORS, Indicator
 from indicators.models import IndicatorRun, IndicatorValue, Target
@@ -87,11 +92,16 @@ class Card:
         return (self.change > 0) == self.indicator.higher_is_better
 
     def display(self, name: str) -> str:
-        return format_value(getattr(self, name), self.indicator.unit)
+        """A card's figure as a reader takes it in at a glance: large ones in 万 / 亿 (the tables are exact)."""
+        return format_compact(getattr(self, name), self.indicator.unit)
 
     @property
     def value_display(self) -> str:
         return self.display("value")
+
+    @property
+    def value_exact(self) -> str:
+        return format_value(self.value, self.indicator.unit)
 
     @property
     def ytd_display(self) -> str:
@@ -103,7 +113,7 @@ class Card:
 
     @property
     def change_display(self) -> str:
-        return format_change(self.change, self.indicator.unit)
+        return format_change_compact(self.change, self.indicator.unit)
 
     @property
     def city_average_display(self) -> str:

@@ -1,4 +1,9 @@
-"""The charts' data, rendered with json_script; static/js/dashboard.js draws it."""
+"""The charts' data, rendered with json_script; static/js/dashboard.js draws it.
+
+Values go as plain numbers; how to write them goes beside them: ``decimals`` (the unit's, none for
+headcounts) for the exact figures of the tooltips, and ``steps`` (万 and 亿, or million and billion) for
+the bar labels and axes, which show large figures as the cards do (indicators.dashboards.formatting).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,15 @@ from django.utils.translation import gettext as _
 
 from indicators.choices import Unit
 from indicators.dashboards.board import Board
-from indicators.dashboards.formatting import UNIT_SHORT, as_float
+from indicators.dashboards.formatting import UNIT_SHORT, as_float, decimals_of, steps
+
+
+def _numbers(unit: str) -> dict:
+    """How the chart writes its numbers: rates never in steps (they stay under a hundred)."""
+    return {
+        "decimals": decimals_of(unit),
+        "steps": [] if unit == Unit.PERCENT else [s.as_json() for s in steps()],
+    }
 
 
 def comparison_chart(board: Board) -> dict:
@@ -16,7 +29,7 @@ def comparison_chart(board: Board) -> dict:
         "title": _("%(indicator)s by district, %(period)s")
         % {"indicator": board.indicator.name, "period": board.period.code},
         "unit": str(UNIT_SHORT.get(unit, "")),
-        "decimals": 1 if unit == Unit.PERCENT else 2 if unit == Unit.YUAN else 0,
+        **_numbers(unit),
         "categories": [row.name for row in board.comparison],
         "values": [as_float(row.value) for row in board.comparison],
         "highlight": next((i for i, row in enumerate(board.comparison) if row.highlighted), None),
@@ -48,7 +61,7 @@ def trend_chart(board: Board) -> dict:
         "title": _("%(indicator)s, the last %(count)s periods")
         % {"indicator": board.indicator.name, "count": len(board.trend)},
         "unit": str(UNIT_SHORT.get(unit, "")),
-        "decimals": 1 if unit == Unit.PERCENT else 2 if unit == Unit.YUAN else 0,
+        **_numbers(unit),
         "categories": [r.label for r in board.trend],
         "series": series,
         "target": {"name": _("Target"), "values": targets} if any(t is not None for t in targets) else None,

@@ -6,6 +6,9 @@
  * and the tables beside them carry the same figures. No inline script or style anywhere (CSP).
  * Series are told apart by an Okabe–Ito colour AND a line dash or marker shape; the highlighted district
  * bar has a hatch pattern and a ▶ mark, so nothing depends on colour vision.
+ * Numbers: tooltips give the exact figure (data.decimals, grouped); bar labels and axes give large ones
+ * in the steps the reader counts in (data.steps: 万 and 亿, or million and billion), as the cards do.
+ * Printing: the print button, and the print date set again just before printing.
  */
 (function () {
   "use strict";
@@ -26,6 +29,8 @@
   var SERIES_DASHES = ["solid", "dashed", "dotted", "dashed"];
   var FONT =
     '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif';
+  // Room above the bars for the city figure's label (a line of 12 px text with its padding and gap).
+  var LABEL_BAND = 22;
   // A4 minus margins, in CSS pixels (96 per inch): the size print.css gives a chart.
   var PRINT_SIZE = { width: Math.round((180 * 96) / 25.4), height: Math.round((80 * 96) / 25.4) };
 
@@ -49,6 +54,51 @@
     };
   }
 
+  // 350.2万, 7.78亿 (or 3.5 million): at least three significant digits, at most two decimals, no
+  // trailing zeros; small figures and rates exact. Mirrors indicators/dashboards/formatting.py.
+  function compactFormatter(data) {
+    var steps = (data.steps || []).slice().sort(function (a, b) {
+      return a.divisor - b.divisor;
+    });
+    var exact = formatter(data.decimals);
+    var grouped = [0, 1, 2].map(function (decimals) {
+      return formatter(decimals);
+    });
+    function places(scaled) {
+      var size = Math.abs(scaled);
+      return size < 100 ? 2 : size < 1000 ? 1 : 0;
+    }
+    function round(value, decimals) {
+      var factor = Math.pow(10, decimals);
+      return Math.sign(value) * Math.round(Math.abs(value) * factor) / factor;
+    }
+    return function (value) {
+      if (value === null || value === undefined || value === "-" || isNaN(value)) {
+        return "—";
+      }
+      for (var index = steps.length - 1; index >= 0; index -= 1) {
+        var step = steps[index];
+        if (Math.abs(value) < step.divisor) {
+          continue;
+        }
+        var decimals = places(value / step.divisor);
+        var shown = round(value / step.divisor, decimals);
+        var next = steps[index + 1];
+        if (next && Math.abs(shown) * step.divisor >= next.divisor) {
+          step = next;
+          decimals = 2;
+          shown = round(value / step.divisor, decimals);
+        }
+        var text = grouped[decimals](shown);
+        if (text.indexOf(".") !== -1) {
+          text = text.replace(/0+$/, "").replace(/\.$/, "");
+        }
+        return step.pattern.replace("%(number)s", text);
+      }
+      return exact(value);
+    };
+  }
+
   function readData(id) {
     var node = document.getElementById(id);
     if (!node) {
@@ -67,6 +117,7 @@
 
   function barsOption(data, element) {
     var fmt = formatter(data.decimals);
+    var short = compactFormatter(data);
     var hatch = {
       symbol: "rect",
       symbolSize: 1,
@@ -81,26 +132,66 @@
       }
       return { value: value, itemStyle: { color: OKABE_ITO.orange, decal: hatch } };
     });
-    // The city figure and the target are vertical lines; a legend names them (labels on the lines
-    // would collide with each other and with the axis when the two values are close).
+    // The city figure and the target are vertical lines. The city figure's name and value stand at the
+    // line's top end, in a band above the bars (LABEL_BAND), where they cover no bar; the target is named
+    // in a legend (two labels side by side would collide when the two values are close).
     var lines = [];
     var keys = [];
-    function addLine(line, style) {
+    var largest = Math.max.apply(
+      null,
+      data.values
+        .concat([data.reference && data.reference.value, data.target && data.target.value])
+        .filter(function (v) {
+          return typeof v === "number";
+        })
+        .concat([0])
+    );
+    function placed(value) {
+      // Near either edge the text starts or ends at the line instead of centring on it (and running off).
+      var share = largest > 0 ? value / largest : 0;
+      return share > 0.65 ? "right" : share < 0.35 ? "left" : "center";
+    }
+    function addLine(line, style, labelled) {
       if (!line || line.value === null || line.value === undefined) {
         return;
       }
       var name = line.name + " " + fmt(line.value);
-      lines.push({ xAxis: line.value, name: name, lineStyle: style, label: { show: false } });
-      keys.push({ type: "line", name: name, data: [], symbol: "none", lineStyle: style, itemStyle: { color: style.color } });
+      if (!labelled) {
+        lines.push({ xAxis: line.value, name: name, lineStyle: style, label: { show: false } });
+        keys.push({ type: "line", name: name, data: [], symbol: "none", lineStyle: style, itemStyle: { color: style.color } });
+        return;
+      }
+      lines.push({
+        xAxis: line.value,
+        name: name,
+        lineStyle: style,
+        label: {
+          show: true,
+          // The category axis runs downwards (inverse), so the line starts at the top of the grid.
+          position: "start",
+          distance: 4,
+          formatter: line.name + " " + short(line.value),
+          color: "#1f2328",
+          fontSize: 12,
+          align: placed(line.value),
+        },
+      });
     }
-    addLine(data.reference, { color: OKABE_ITO.black, type: "dashed", width: 1.5 });
-    addLine(data.target, { color: OKABE_ITO.green, type: "dotted", width: 2.5 });
+    addLine(data.reference, { color: OKABE_ITO.black, type: "dashed", width: 1.5 }, true);
+    addLine(data.target, { color: OKABE_ITO.green, type: "dotted", width: 2.5 }, false);
+    var labelBand = data.reference && data.reference.value !== null && data.reference.value !== undefined ? LABEL_BAND : 0;
     var highlightName = data.highlight !== null ? data.categories[data.highlight] : null;
     return {
       animation: false,
       textStyle: { fontFamily: FONT },
       color: [OKABE_ITO.blue],
-      grid: { left: 4, right: narrow(element) ? 48 : 64, top: keys.length ? 40 : 16, bottom: 24, containLabel: true },
+      grid: {
+        left: 4,
+        right: narrow(element) ? 48 : 64,
+        top: (keys.length ? 32 : 8) + labelBand,
+        bottom: 24,
+        containLabel: true,
+      },
       legend: keys.length
         ? { top: 0, left: 0, selectedMode: false, itemWidth: 28, textStyle: { fontSize: 13 }, data: keys.map(function (k) { return k.name; }) }
         : undefined,
@@ -116,7 +207,7 @@
         type: "value",
         name: data.unit,
         nameLocation: "end",
-        axisLabel: { formatter: fmt, hideOverlap: true },
+        axisLabel: { formatter: short, hideOverlap: true },
         splitLine: { lineStyle: { color: "#e3e6ea" } },
       },
       yAxis: {
@@ -139,7 +230,7 @@
           name: data.seriesName,
           data: values,
           barMaxWidth: 26,
-          label: { show: true, position: "right", formatter: function (p) { return fmt(p.value); }, color: "#1f2328" },
+          label: { show: true, position: "right", formatter: function (p) { return short(p.value); }, color: "#1f2328" },
           markLine: lines.length ? { symbol: "none", silent: true, data: lines } : undefined,
         },
       ].concat(keys),
@@ -148,6 +239,7 @@
 
   function linesOption(data, element) {
     var fmt = formatter(data.decimals);
+    var short = compactFormatter(data);
     var series = data.series.map(function (s, index) {
       return {
         type: "line",
@@ -193,7 +285,7 @@
       yAxis: {
         type: "value",
         name: data.unit,
-        axisLabel: { formatter: fmt },
+        axisLabel: { formatter: short },
         splitLine: { lineStyle: { color: "#e3e6ea" } },
       },
       series: series,
@@ -226,7 +318,32 @@
     entry.chart.setOption(BUILDERS[entry.data.kind](entry.data, entry.element), { replaceMerge: ["series"] });
   }
 
+  function pad(number) {
+    return (number < 10 ? "0" : "") + number;
+  }
+
+  // The print date on paper is the moment of printing, even for a page opened yesterday.
+  function stampPrintDate() {
+    var now = new Date();
+    var text =
+      now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" + pad(now.getDate()) + " " + pad(now.getHours()) + ":" + pad(now.getMinutes());
+    Array.prototype.forEach.call(document.querySelectorAll("[data-print-date]"), function (node) {
+      node.textContent = text;
+    });
+  }
+
+  function startPrinting() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        window.print();
+      });
+    });
+    window.addEventListener("beforeprint", stampPrintDate);
+  }
+
   function start() {
+    startPrinting();
     if (!window.echarts) {
       return; // the tables carry the figures
     }

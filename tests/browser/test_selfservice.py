@@ -118,7 +118,7 @@ def test_a_worker_activates_signs_in_applies_and_switches_language_on_a_phone(li
     check_phone_layout(page, "apply-subsidy-zh")
     page.locator("input[type=radio]").check()
     submit(page)
-    assert "1500.00" in page.locator(".amount").inner_text()
+    assert "1,500.00" in page.locator(".amount").inner_text()  # grouped (portal.numbers)
     check_phone_layout(page, "apply-subsidy-confirm-zh")
     submit(page)
     page.wait_for_url(f"{base}/me/claims/*/submitted/")

@@ -293,11 +293,11 @@ def test_the_subsidy_form_offers_only_qualifying_certificates_and_shows_the_amou
     html = signed_in.get("/me/apply/subsidy/").content.decode()
     assert f'value="{good.pk}"' in html
     assert f'value="{too_old.pk}"' not in html and f'value="{trainee.pk}"' not in html
-    assert "1500" in html
+    assert "1,500.00" in html  # grouped, with its fen (portal.numbers)
 
     confirm = signed_in.post("/me/apply/subsidy/", {"step": "choose", "certificate": good.pk})
     assert confirm.status_code == 200
-    assert "1500.00" in confirm.content.decode()
+    assert "1,500.00" in confirm.content.decode()
     assert not Claim.objects.exists(), "nothing is submitted before the confirmation"
     assert accessibility_problems(confirm.content) == []
 
