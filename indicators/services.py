@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from indicators.dashboards import targets_changed
+from indicators.dashboards.cache import targets_changed
 from indicators.models import Target
 from portal.access import require_write_scope
 
