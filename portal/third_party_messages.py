@@ -42,6 +42,8 @@ THIRD_PARTY_MESSAGES = [
     gettext_noop("The data returned by the task.  Use content_encoding and content_type fields to read."),
     gettext_noop("Created DateTime"),
     gettext_noop("Datetime field when the task result was created in UTC"),
+    gettext_noop("Started DateTime"),
+    gettext_noop("Datetime field when the task was started in UTC"),
     gettext_noop("Completed DateTime"),
     gettext_noop("Datetime field when the task was completed in UTC"),
     gettext_noop("Traceback"),
@@ -52,6 +54,11 @@ THIRD_PARTY_MESSAGES = [
     gettext_noop("task results"),
     gettext_noop("Group ID"),
     gettext_noop("Celery ID for the Chord header group"),
+    gettext_noop("Celery ID for the Group that was run"),
+    gettext_noop("Datetime field when the group result was created in UTC"),
+    gettext_noop("Datetime field when the group was completed in UTC"),
+    gettext_noop("JSON serialized list of task result tuples. use .group_result() to decode"),
+    gettext_noop("Starts at len(chord header) and decrements after each task is finished"),
     gettext_noop("group result"),
     gettext_noop("group results"),
     # django-celery-beat: what its own zh_Hans catalogue lacks on the schedules' pages.
@@ -121,9 +128,16 @@ UNMARKED_FIELD_NAMES = {
     ("django_celery_beat", "periodictask", "task"): gettext_lazy("Task Name"),
 }
 
+#: Apps that name themselves by their label only (the admin's heading read "AXES").
+UNMARKED_APP_NAMES = {"axes": gettext_lazy("Sign-in failures and lockouts")}
+
 
 def mark_field_names() -> None:
-    """Give those fields their marked names (the same English, so no migration changes); from PortalConfig.ready."""
+    """Give those fields and apps marked names (a field keeps its English, so no migration changes);
+    called from PortalConfig.ready."""
     for (app_label, model_name, field_name), name in UNMARKED_FIELD_NAMES.items():
         if apps.is_installed(app_label):
             apps.get_model(app_label, model_name)._meta.get_field(field_name).verbose_name = name
+    for app_label, name in UNMARKED_APP_NAMES.items():
+        if apps.is_installed(app_label):
+            apps.get_app_config(app_label).verbose_name = name

@@ -110,3 +110,12 @@ def test_the_audit_export_shows_the_action_in_words_and_its_code(client, city_cl
     header, row = text.splitlines()[:2]
     assert header.split(",")[4:6] == ["操作", "操作代码"]
     assert row.split(",")[4:6] == ["账号信息已修改", "user.update"]
+
+
+def test_apps_and_fields_named_only_in_english_get_chinese_names():
+    from django.apps import apps
+
+    with translation.override("zh-hans"):
+        assert str(apps.get_app_config("axes").verbose_name) == "登录失败与锁定"
+        field = apps.get_model("django_celery_beat", "PeriodicTask")._meta.get_field("task")
+        assert str(field.verbose_name) == "任务名称"
