@@ -119,3 +119,15 @@ def test_apps_and_fields_named_only_in_english_get_chinese_names():
         assert str(apps.get_app_config("axes").verbose_name) == "登录失败与锁定"
         field = apps.get_model("django_celery_beat", "PeriodicTask")._meta.get_field("task")
         assert str(field.verbose_name) == "任务名称"
+
+
+def test_a_records_history_leads_to_its_audit_events_in_words(client, city_clerk):
+    from portal.audit import audit_record
+
+    audit_record(actor=city_clerk, action="user.update", obj=city_clerk, summary="改名")
+    history = page(client, city_clerk, f"/admin/portal/user/{city_clerk.pk}/history/")
+    link = f"/admin/portal/auditevent/?q=portal.user:{city_clerk.pk}"
+    assert f'href="{link}"' in history
+    events = page(client, city_clerk, link)
+    assert "账号信息已修改" in events
+    assert ">user.update<" not in events
