@@ -2,7 +2,8 @@
 
 makemessages finds these msgids here, so the zh_Hans catalogue (which LOCALE_PATHS puts before every
 app's own) can translate them. Each msgid must be exactly the app's, or the translation never applies;
-tests/portal/test_third_party_messages.py checks that the pages show them in Chinese.
+tests/portal/test_words.py checks that the pages show them in Chinese. A few names the apps never mark
+for translation get marked ones at start-up (mark_field_names).
 """
 
 from django.apps import apps

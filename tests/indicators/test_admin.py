@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
 from indicators.choices import RunStatus, Trigger
-from indicators.dashboards import targets_version
+from indicators.dashboards.cache import targets_version
 from indicators.importers.target import TargetImporter
 from indicators.models import IndicatorRun, Target
 from portal.spreadsheets import run_import
