@@ -46,6 +46,7 @@ class TargetResource(PortalResource):
         attribute="value",
         column_name="目标值",
         required=True,
+        # xgettext:no-python-format (the "% s" of "% sign" is no placeholder: this text is never %-formatted)
         rule=_("A number, such as 3000 or 33.5; a percentage without the % sign."),
     )
     note = Column(attribute="note", column_name="备注", rule=_("Up to 255 characters."))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.formats import localize
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 ACTION_LABELS = {
@@ -133,7 +133,7 @@ DETAIL_LABELS = {
     "agreed_amount": _("agreed amount (yuan)"),
     "reference": _("reference"),
     "batch": _("payment batch"),
-    "claims": _("claims"),
+    "claims": pgettext_lazy("money claim", "claims"),
     "payments": _("payments"),
     "bulk": _("bulk action"),
     "field": _("field"),

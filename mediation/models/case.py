@@ -8,6 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mediation.choices import (
     CONCLUDED_STATUSES,
@@ -39,7 +40,7 @@ class DisputeCase(models.Model):
         "workers.Worker", through="CaseApplicant", verbose_name=_("applicants"), related_name="dispute_cases"
     )
     dispute_type = models.CharField(_("type of dispute"), max_length=32, choices=DisputeType.choices)
-    claim = models.TextField(_("claim"))
+    claim = models.TextField(pgettext_lazy("dispute", "claim"))
     claimed_amount = models.DecimalField(
         _("amount claimed (yuan)"),
         max_digits=12,

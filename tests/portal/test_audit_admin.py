@@ -29,6 +29,7 @@ EXPORT_HEADERS = [
     "操作人",
     "操作类别",
     "操作",
+    "操作代码",
     "所在区（县、市）",
     "对象类型",
     "对象编号",
@@ -216,7 +217,12 @@ def test_the_export_has_chinese_headers_escapes_formulas_and_is_itself_audited(c
     assert len(rows) == 2
     row = dict(zip(EXPORT_HEADERS, rows[1], strict=True))
     assert row["摘要"] == '\'=HYPERLINK("http://x","点")'
-    assert (row["操作人账号"], row["操作类别"], row["操作"]) == ("beilun_clerk", "Workers", "worker.update")
+    assert (row["操作人账号"], row["操作类别"], row["操作"], row["操作代码"]) == (
+        "beilun_clerk",
+        "Workers",
+        "Worker's details changed",
+        "worker.update",
+    )
     local = timezone.localtime(events["formula"].created_at).replace(tzinfo=None)
     assert abs(row["时间"] - local) < datetime.timedelta(seconds=1)  # local wall time, no zone
     exported = AuditEvent.objects.get(action="export.audit_events")
@@ -228,8 +234,10 @@ def test_the_csv_export_follows_the_filters_and_the_district_scope(client, beilu
     data = body(client.get(f"{LIST}export/csv/", {"action": "claim.*"}))
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert table[0] == EXPORT_HEADERS
-    assert [row[4] for row in table[1:]] == ["claim.approve"]  # claim.pay is Haishu's
-    details = table[1][9]
+    assert [(row[4], row[5]) for row in table[1:]] == [
+        ("Claim approved", "claim.approve")
+    ]  # claim.pay is Haishu's
+    details = table[1][10]
     assert '"amount": "1500.00"' in details and "BL-1" in details
 
 

@@ -38,6 +38,11 @@ class TrainingProgramAdmin(ImportExportMixin, BigTableAdmin):
     search_fields = ["^name"]
     autocomplete_fields = ["provider_enterprise"]
 
+    @admin.display(description=_("program number"), ordering="pk")
+    def reference(self, obj):
+        # The model's property has no name of its own: the heading would read REFERENCE.
+        return obj.reference
+
     @admin.display(description=_("provider"))
     def provider(self, obj):
         return obj.provider_enterprise or obj.provider_school

@@ -6,6 +6,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.uploads import RandomName
 from training.choices import CLOSED_WITHOUT_PAYMENT, ClaimKind, ClaimStatus, Degree
@@ -116,8 +117,8 @@ class Claim(models.Model):
     scope_worker_path = "worker"
 
     class Meta:
-        verbose_name = _("claim")
-        verbose_name_plural = _("claims")
+        verbose_name = pgettext_lazy("money claim", "claim")
+        verbose_name_plural = pgettext_lazy("money claim", "claims")
         ordering = ["-submitted_at", "-id"]
         indexes = [
             models.Index(fields=["district", "status", "-id"], name="claim_district_status"),

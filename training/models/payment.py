@@ -8,6 +8,7 @@ attempt keeps the account it failed on, and the next attempt carries whatever ac
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.fields import BlindIndexField, EncryptedTextField
 from portal.masking import mask_bank_account
@@ -65,7 +66,10 @@ class Payment(models.Model):
         PaymentBatch, verbose_name=_("batch"), on_delete=models.PROTECT, related_name="payments"
     )
     claim = models.ForeignKey(
-        "training.Claim", verbose_name=_("claim"), on_delete=models.PROTECT, related_name="payments"
+        "training.Claim",
+        verbose_name=pgettext_lazy("money claim", "claim"),
+        on_delete=models.PROTECT,
+        related_name="payments",
     )
     amount = models.DecimalField(_("amount (yuan)"), max_digits=12, decimal_places=2)
     status = models.CharField(
