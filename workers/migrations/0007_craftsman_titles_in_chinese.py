@@ -31,5 +31,5 @@ def to_english(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workers", "0005_bank_details")]
+    dependencies = [("workers", "0006_district_to_portal")]
     operations = [migrations.RunPython(to_chinese, to_english)]
