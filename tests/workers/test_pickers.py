@@ -64,7 +64,7 @@ def test_a_worker_who_left_is_named_with_the_enterprise_they_left(client, city_c
     worker = register_worker(firms["beilun"], sequence=1, name="李明")
     worker_leave(by=None, worker_id=worker.pk, left_on=datetime.date(2024, 5, 1))
     assert suggestions(login(client, city_clerk), "李明") == [
-        f"李明 · {worker.id_number_masked} · 北仑港机械厂 (left)"
+        f"李明 · {worker.id_number_masked} · 北仑港机械厂（已离职）"
     ]
 
 
