@@ -6,25 +6,19 @@ records and a few words Chinese users write in Latin letters are removed first (
 CODE_PATTERNS); any other word of three or more ASCII letters fails the test, listed page by page.
 """
 
-import datetime
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from mediation.choices import CaseSource, DisputeType
-from mediation.services import case_apply
+from mediation.models import DisputeCase
 from portal.models import User
-from portal.roles import PAYMENT_STAFF
 from seed.demo import DEMO_ACCOUNTS, demo_seed
 from tests.browser import helpers
 from tests.browser.helpers import DESKTOP
-from training.choices import ClaimKind
-from training.services import batch_create, claim_approve, claim_review, claim_submit
-from workers.choices import SkillLevel
-from workers.models import CraftsmanTitle, Worker
-from workers.services import certificate_issue, worker_update
+from training.choices import ClaimStatus
+from training.models import Claim
+from workers.models import CraftsmanTitle
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -84,36 +78,16 @@ def test_the_filter_keeps_english_words_and_drops_codes():
 
 @pytest.fixture
 def city(roles):
-    """The demo city (accounts, registry, indicators), with a claim in each step, a batch and a case."""
-    today = timezone.localdate()
-    demo_seed(today)
-    clerk = User.objects.get(username="beilun_clerk")
-    # A second Beilun clerk reviews and approves: nobody approves their own claim.
-    reviewer = User.objects.create_user("bl_reviewer", password=PASSWORDS["beilun_clerk"], role=clerk.role,
-                                        district=clerk.district, first_name="北仑区总工会 审核")  # fmt: skip
-    worker = Worker.objects.get(name="张金达")
-    worker_update(by=None, worker_id=worker.pk, bank_account="6222021234567890123", bank_name="中国工商银行")
-    claims = []
-    for n, level in enumerate([SkillLevel.JUNIOR, SkillLevel.INTERMEDIATE], start=1):
-        certificate = certificate_issue(
-            by=None, worker_id=worker.pk, level=level, occupation="数控车工", number=f"NE-{n}",
-            issued_on=today - datetime.timedelta(days=30 * n),
-        )  # fmt: skip
-        claims.append(
-            claim_submit(
-                by=clerk, worker_id=worker.pk, kind=ClaimKind.SKILL_SUBSIDY, certificate_id=certificate.pk
-            )
-        )
-    submitted, paid = claims
-    claim_review(claim_id=paid.pk, by=reviewer)
-    claim_approve(claim_id=paid.pk, by=User.objects.get(username="city_clerk"))
-    batch_create(by=clerk, district_id=clerk.district_id, note="本月技能补贴")
-    User.objects.get(username="pay_sender").groups.add(Group.objects.get(name=PAYMENT_STAFF))
-    case = case_apply(
-        by=clerk, applicant_ids=[worker.pk], dispute_type=DisputeType.PAY, claim="支付拖欠的加班工资",
-        source=CaseSource.WALK_IN, claimed_amount=3200, received_on=today - datetime.timedelta(days=3),
-    )  # fmt: skip
-    return {"claim": submitted, "case": case}
+    """The demo city: accounts, registry, indicators, and worker_zhang's year (claims in every state, a batch
+    for each payment-staff account, a case with days left), all written by the services (seed/demo_workers.py)."""
+    demo_seed(timezone.localdate())
+    worker = User.objects.get(username="worker_zhang").worker
+    claim = Claim.objects.filter(worker=worker, status=ClaimStatus.SUBMITTED).order_by("pk").first()
+    case = DisputeCase.objects.filter(applicants=worker).order_by("pk").first()
+    assert claim is not None and case is not None, (
+        "the demo city gives worker_zhang a submitted claim and a case"
+    )
+    return {"claim": claim, "case": case}
 
 
 def read_pages(browser, base, username, paths) -> dict[str, list[str]]:
@@ -149,8 +123,6 @@ def test_the_main_pages_of_every_role_show_no_english(live_server, city, browser
             "/admin/portal/auditevent/",
             "/admin/workers/craftsmantitle/",
             f"/admin/workers/craftsmantitle/{CraftsmanTitle.objects.get(name='宁波工匠').pk}/change/",
-            "/admin/django_celery_results/taskresult/",
-            "/admin/django_celery_beat/periodictask/",
         ],
         "beilun_clerk": ["/admin/", "/office/inbox/", "/admin/training/claim/", "/admin/portal/auditevent/"],
         "beilun_official": ["/dashboard/", "/dashboard/330206/", "/dashboard/330206/records/high-skill/"],
