@@ -374,6 +374,8 @@ class WorkerAdmin(ImportExportMixin, ServiceAdminMixin, BigTableAdmin):
 
     @staticmethod
     def _is_name(term: str) -> bool:
+        if "\x00" in term:  # no name holds a NUL (PostgreSQL text cannot): nothing to rank
+            return False
         id_number, phone = normalise_id_number(term), normalise_phone(term)
         by_id = len(id_number) >= 15 and id_number[:15].isdigit()
         return not by_id and not (phone.isdigit() and len(phone) >= 11)
