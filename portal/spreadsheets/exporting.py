@@ -13,12 +13,14 @@ import datetime
 import logging
 import tempfile
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from celery import shared_task
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.core.files import File
+from django.db import models
 from django.http import FileResponse, HttpRequest, HttpResponseRedirect, QueryDict, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -34,8 +36,18 @@ from portal.audit import audit_record
 from portal.jobs import job_claimed, job_create, job_fail, job_finish, job_progress, job_submit
 from portal.spreadsheets.columns import TEXT_FORMAT, PortalResource, lay_out_columns, sheet_title
 
-if TYPE_CHECKING:
-    from portal.admin.importexport import ImportExportMixin
+
+class ExportingAdmin(Protocol):
+    """What an export needs of the admin whose list it writes (portal.admin.importexport.ImportExportMixin).
+
+    A protocol rather than the mixin itself: the admin kit imports this module, not the other way round."""
+
+    model: type[models.Model]
+    importer_key: str
+    resource_class: type[PortalResource]
+
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +231,7 @@ def _export_job(job) -> None:
     from django.apps import apps
 
     model = apps.get_model(job.params["model"])
-    model_admin = cast("ImportExportMixin", admin.site.get_model_admin(model))
+    model_admin = cast(ExportingAdmin, admin.site.get_model_admin(model))
     # The list is rebuilt as its owner saw it: the same admin, their scope, the same query string.
     request = HttpRequest()
     request.method = "GET"
