@@ -90,6 +90,10 @@ def city(roles):
     return {"claim": claim, "case": case}
 
 
+# Pages of the demo city saved as screenshots (issue 17: the dashboard and a worker's /me/).
+DEMO_SHOTS = {"/dashboard/": "demo-city-dashboard.png", "/me/": "demo-city-worker-me.png"}
+
+
 def read_pages(browser, base, username, paths) -> dict[str, list[str]]:
     context = browser.new_context(locale="en-US", viewport=DESKTOP, device_scale_factor=1)
     page = context.new_page()
@@ -100,6 +104,8 @@ def read_pages(browser, base, username, paths) -> dict[str, list[str]]:
         response = page.goto(base + path)
         assert response.status == 200, f"{username} {path}: {response.status}"
         assert page.locator("html").get_attribute("lang").lower() == "zh-hans"
+        if path in DEMO_SHOTS:  # the demo city as its users see it, kept with the test output
+            page.screenshot(path=helpers.screenshot_dir() / DEMO_SHOTS[path], full_page=True)
         words = english_words(page.evaluate("document.body.innerText"))
         if words:
             found[f"{username} {path}"] = words
