@@ -78,6 +78,10 @@ class IndicatorValueInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        # Each row's title names its district (IndicatorValue.__str__): one join, not a query per row.
+        return super().get_queryset(request).select_related("district")
+
 
 @admin.register(IndicatorRun)
 class IndicatorRunAdmin(ScopedAdminMixin, admin.ModelAdmin):

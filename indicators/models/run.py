@@ -1,9 +1,20 @@
 """One computation of every indicator for one period (a run), and the values it produced."""
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from indicators.choices import PeriodKind, RunStatus, Trigger
+from indicators.definitions import INDICATORS
+
+
+def figure_label(indicator: str, when, district, value) -> str:
+    """A value or target as people read it: "工匠人数 · 2026-05 · 北仑区：3" (names, not codes)."""
+    definition = INDICATORS.get(indicator)
+    place = district.name if district is not None else gettext("Whole city")
+    label = f"{definition.name if definition else indicator} · {when} · {place}"
+    shown = "—" if value is None else format(value.normalize(), "f")
+    return gettext("%(label)s: %(value)s") % {"label": label, "value": shown}
 
 
 class IndicatorRun(models.Model):
@@ -84,7 +95,7 @@ class IndicatorValue(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.indicator} {self.period} {self.district or 'city'}: {self.value}"
+        return figure_label(self.indicator, self.period, self.district, self.value)
 
 
 class EnterpriseFigure(models.Model):

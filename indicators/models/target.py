@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from indicators.models.run import figure_label
+
 
 class Target(models.Model):
     indicator = models.CharField(_("indicator"), max_length=48)
@@ -38,4 +40,4 @@ class Target(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.indicator} {self.year} {self.district or ''}: {self.value}"
+        return figure_label(self.indicator, self.year, self.district, self.value)

@@ -4,6 +4,7 @@ through the shared import pipeline and the same 导入 / 下载模板 / 导出 b
 import io
 from decimal import Decimal
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
@@ -155,3 +156,28 @@ def test_the_template_and_the_export_have_the_import_columns(client, city_clerk)
     exported = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     rows = list(exported.worksheets[0].values)
     assert list(rows[0]) == HEADERS and list(rows[1])[:4] == ["skilled_workers", 2025, None, 3000]
+
+
+@pytest.mark.django_db
+def test_a_runs_values_read_in_chinese_on_its_page():
+    """The run page lists its values by their text: the indicator's name and the district's, not codes in English."""
+    from django.utils import translation
+
+    from indicators.models import IndicatorValue
+    from portal.models import District
+
+    run = IndicatorRun(period="2026-05", period_kind="month")
+    beilun = District.objects.get(code="330206")
+    city = IndicatorValue(
+        run=run, indicator="craftsmen", period="2026-05", district=None, value=Decimal("12.0000")
+    )
+    value = IndicatorValue(
+        run=run, indicator="craftsmen", period="2026-05", district=beilun, value=Decimal("3")
+    )
+    target = Target(indicator="high_skill_ratio", year=2026, district=beilun, value=Decimal("32.0000"))
+    with translation.override("zh-hans"):
+        assert str(city) == "工匠人数 · 2026-05 · 全市：12"
+        assert str(value) == "工匠人数 · 2026-05 · 北仑区：3"
+        assert str(target) == "高技能人才占比 · 2026 · 北仑区：32"
+    with translation.override("en"):
+        assert str(city) == "Craftsmen · 2026-05 · Whole city: 12"
