@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 from django.apps import apps
 from django.db import connection, models, transaction
+from django.utils.translation import gettext
 
 from seed import mediation, registry, training
 from seed.registry import DISTRICT_SHARES
@@ -113,7 +114,8 @@ def city_seed(
         audit_record(
             actor=None,
             action="registry.seed",
-            summary=f"seed_city: {workers} workers, seed {seed}, as of {as_of}",
+            summary=gettext("Synthetic city: %(workers)s workers, seed %(seed)s, as of %(date)s")
+            % {"workers": workers, "seed": seed, "date": as_of},
             data={"workers": workers, "seed": seed, "as_of": str(as_of), "rows": dict(writer.rows)},
         )
     writer.after_commit(models_)

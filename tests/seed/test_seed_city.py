@@ -349,7 +349,9 @@ def test_reset_replaces_the_city_and_unlinks_user_accounts(city, db):
     assert Enterprise.objects.count() == pytest.approx(300 / 17, abs=2)
     user.refresh_from_db()
     assert user.worker is None
-    assert AuditEvent.objects.filter(action="registry.seed", data__workers=300).exists()
+    event = AuditEvent.objects.get(action="registry.seed", data__workers=300)
+    # The audit log's summary is in the portal's language (the command runs in LANGUAGE_CODE).
+    assert event.summary.startswith("合成城市：300 名职工")
 
 
 def test_a_reference_date_in_the_future_is_refused(db):
