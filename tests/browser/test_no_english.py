@@ -142,7 +142,11 @@ def test_the_main_pages_of_every_role_show_no_english(live_server, city, browser
             "/me/bank-account/",
             "/me/notices/",
         ],
-        "account_admin": ["/admin/portal/user/add/"],
+        "account_admin": [
+            "/admin/portal/user/add/",
+            "/admin/portal/user/",
+            f"/admin/portal/user/{User.objects.get(username='beilun_clerk').pk}/change/",
+        ],
         "pay_sender": ["/admin/training/paymentbatch/", "/admin/training/payment/"],
     }
     found = {}
