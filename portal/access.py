@@ -3,9 +3,10 @@
 Three levels are built in, because the portal's own user model defines them: the city (city staff),
 one district (district staff and officials, ``User.district``) and one worker (``User.worker``); their
 resolvers read only ``portal.User``, and the models that declare district and worker paths live in every
-domain app, so no single app owns them. Every other level (an enterprise contact's enterprises, a committee member's committee, a training
-provider's programmes, a department's tasks) belongs to the app that owns its records: the app registers
-it with :func:`register_scope_level` in its ``AppConfig.ready``, so this module imports no domain app.
+domain app, so no single app owns them. Every other level (an enterprise contact's enterprises, a
+committee member's committee, a training provider's programmes, a department's tasks) belongs to the
+app that owns its records: the app registers it with :func:`register_scope_level` in its
+``AppConfig.ready``, so this module imports no domain app.
 
 Every model that holds facts declares how it is scoped, with class attributes:
 
